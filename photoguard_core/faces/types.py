@@ -29,6 +29,13 @@ class Face:
     def with_encoding(self, encoding: np.ndarray) -> Face:
         return replace(self, encoding=encoding)
 
+    def scaled(self, factor: float) -> Face:
+        """The same face in an image ``factor`` times the size (boxes and landmarks)."""
+        landmarks = None
+        if self.landmarks is not None:
+            landmarks = tuple((x * factor, y * factor) for x, y in self.landmarks)
+        return replace(self, box=self.box.scaled(factor), landmarks=landmarks)
+
     def to_dict(self) -> dict:
         out = {
             "box_xywh": self.box.to_xywh(),
