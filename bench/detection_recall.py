@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
     items = load_set(args.data_dir, args.scale)
     faces = sum(len(t) for _, _, t in items)
-    print(f"{args.data_dir}: {len(items)} images, {faces} faces, scale {args.scale}, IoU {args.iou}")
+    print(f"{args.data_dir}: {len(items)} images, {faces} faces")
+    print(f"scale {args.scale}, found = IoU >= {args.iou}, face size = shorter side of the box")
     results = []
     for name in args.detectors or DEFAULT_DETECTORS:
         start = time.perf_counter()

@@ -17,7 +17,7 @@ from photoguard_core.faces import detect_faces
 from photoguard_core.metadata import read_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TWO_PEOPLE = FIXTURES / "identity" / "fr__examples__two_people.jpg"
+TWO_PEOPLE = FIXTURES / "identity" / "images" / "fr__examples__two_people.jpg"
 GPS_PHOTO = FIXTURES / "exif" / "mei__jpg__Apple_iPhone_4.jpg"
 HEIC = FIXTURES / "exif" / "mei__heic__IMG_1034.heic"
 ROTATED = FIXTURES / "exif" / "pillow__Tests__images__hopper_orientation_6.jpg"

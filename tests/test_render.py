@@ -12,16 +12,19 @@ import pytest
 from PIL import Image
 
 from photoguard_core.errors import ImageError, PlanError, RedactionCheckError
-from photoguard_core.faces import detect_faces, encode_faces
+from photoguard_core.faces import detect_faces, encode_faces, register_detector
+from photoguard_core.faces.types import Face
 from photoguard_core.geometry import Box
 from photoguard_core.metadata import read_metadata
 from photoguard_core.render import RenditionPlan, render
 from photoguard_core.render.redact import FILL
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TWO_PEOPLE = FIXTURES / "identity" / "fr__examples__two_people.jpg"  # Obama left, Biden right
-OBAMA = FIXTURES / "identity" / "fr__examples__obama.jpg"
-BIDEN = FIXTURES / "identity" / "fr__examples__biden.jpg"
+TWO_PEOPLE = (
+    FIXTURES / "identity" / "images" / "fr__examples__two_people.jpg"
+)  # Obama left, Biden right
+OBAMA = FIXTURES / "identity" / "images" / "fr__examples__obama.jpg"
+BIDEN = FIXTURES / "identity" / "images" / "fr__examples__biden.jpg"
 GROUP = FIXTURES / "detection" / "images" / "pascal_dlib__2008_002079.jpg"
 GPS_PHOTO = FIXTURES / "exif" / "mei__jpg__Apple_iPhone_4.jpg"
 ROTATED = FIXTURES / "exif" / "pillow__Tests__images__hopper_orientation_6.jpg"
@@ -153,18 +156,39 @@ class _SeesFacesEverywhere:
     name = "sees-faces-everywhere"
 
     def detect(self, rgb):
-        from photoguard_core.faces.types import Face
-
         h, w = rgb.shape[:2]
         return [Face(Box(w * 0.4, h * 0.4, w * 0.6, h * 0.6), 0.99, self.name)]
 
 
-def test_face_left_inside_a_redaction_fails_closed():
-    from photoguard_core.faces import register_detector
+class _FaceKeepsMoving:
+    """A detector that finds a new face somewhere else every time it looks."""
 
+    name = "face-keeps-moving"
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, rgb):
+        h, w = rgb.shape[:2]
+        self.calls += 1
+        x = (self.calls * 0.17) % 0.8 * w
+        return [Face(Box(x, h * 0.1, x + w * 0.1, h * 0.2), 0.99, self.name)]
+
+
+def test_pixelation_that_still_shows_a_face_is_replaced_by_solid_fill():
     register_detector("sees-faces-everywhere", _SeesFacesEverywhere)
+    rendition = render(BIDEN, RenditionPlan(detector="sees-faces-everywhere", style="pixelate"))
+    check = next(c for c in rendition.manifest.checks if c.name == "redaction")
+    assert check.passed and "1 escalated to solid" in check.detail
+    out = _rgb(rendition.data)
+    h, w = out.shape[:2]
+    assert np.abs(out[h // 2, w // 2].astype(int) - FILL).max() < 12
+
+
+def test_faces_that_keep_appearing_fail_closed():
+    register_detector("face-keeps-moving", _FaceKeepsMoving)
     with pytest.raises(RedactionCheckError) as info:
-        render(BIDEN, RenditionPlan(detector="sees-faces-everywhere"))
+        render(BIDEN, RenditionPlan(detector="face-keeps-moving"))
     manifest = info.value.manifest
     assert manifest is not None and manifest.error
     assert any(not c.passed for c in manifest.checks)

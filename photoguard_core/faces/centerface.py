@@ -298,9 +298,19 @@ def clip_raw(raw: RawDetections, width: int, height: int) -> RawDetections:
 # --- merging ------------------------------------------------------------------------
 
 MERGE_IOU = 0.3
-# A lower-scoring box lying at least this much inside a kept box is part of the same
-# face (a partial box at a tile edge, a chin found on its own): fold it in.
+# A lower-scoring box lying at least this much inside a kept face's box, and at least
+# SAME_FACE_SIZE times its size, is a partial view of the same face: fold it in.
 MERGE_INSIDE = 0.8
+SAME_FACE_SIZE = 0.5
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, ...]:
+    """IoU of ``box`` with each of ``boxes``, and the share of each lying inside ``box``."""
+    iw = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    ih = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    inter = np.maximum(iw, 0) * np.maximum(ih, 0)
+    area = max(box[2] - box[0], 0) * max(box[3] - box[1], 0)
+    return inter / np.maximum(area + areas - inter, 1e-6), inter / np.maximum(areas, 1e-6)
 
 
 def merge_boxes(
@@ -308,13 +318,21 @@ def merge_boxes(
 ) -> list[tuple[int, np.ndarray]]:
     """Greedy non-maximum merge, biased towards covering too much rather than too little.
 
-    Boxes are visited by falling score. Each unclaimed box becomes a kept face and
-    claims every lower-scoring unclaimed box that overlaps it at IoU >= ``iou`` or
-    lies >= ``inside`` within it. The kept face's box is the *union* of its group:
-    plain NMS would drop the claimed boxes' extents, and for redaction a box that is
-    too small leaves part of a face visible. A larger box that merely *contains* the
-    kept one (IoU below ``iou``) is not claimed: it stays a face of its own, so a
-    real face is never swallowed into a doubtful oversized box or vice versa.
+    Boxes are visited by falling score; each unclaimed box starts a face and claims
+    the lower-scoring boxes that show *the same face*:
+
+    * boxes overlapping it at IoU >= ``iou`` (the same face seen at another scale,
+      in the mirrored view, or in a neighbouring tile);
+    * boxes lying >= ``inside`` within the face's box so far *and* at least
+      ``SAME_FACE_SIZE`` times as wide or as tall as the best box (a big face cut
+      into partial boxes).
+
+    The face's box is the *union* of what it claimed: plain NMS would drop the
+    claimed boxes' extents, and for redaction a box that is too small leaves part of
+    a face visible. A much smaller box inside it is *not* claimed: it may be another
+    person (a child in front of a parent), and folding it in would let it share the
+    bigger face's fate; it stays a face of its own. Nor is a much larger box that
+    merely contains it: a real face is never swallowed by a doubtful oversized box.
 
     Returns ``(index of the group's best box, union box as float64 [4])`` per face,
     best score first.
@@ -323,6 +341,8 @@ def merge_boxes(
     if n == 0:
         return []
     boxes = np.asarray(boxes, np.float64).reshape(n, 4)
+    widths = (boxes[:, 2] - boxes[:, 0]).clip(0)
+    heights = (boxes[:, 3] - boxes[:, 1]).clip(0)
     areas = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
     claimed = np.zeros(n, bool)
     out: list[tuple[int, np.ndarray]] = []
@@ -330,18 +350,19 @@ def merge_boxes(
         if claimed[i]:
             continue
         claimed[i] = True
-        iw = np.minimum(boxes[i, 2], boxes[:, 2]) - np.maximum(boxes[i, 0], boxes[:, 0])
-        ih = np.minimum(boxes[i, 3], boxes[:, 3]) - np.maximum(boxes[i, 1], boxes[:, 1])
-        inter = np.maximum(iw, 0) * np.maximum(ih, 0)
-        overlap = inter / np.maximum(areas[i] + areas - inter, 1e-6)
-        within = inter / np.maximum(areas, 1e-6)
-        group = ~claimed & ((overlap >= iou) | (within >= inside))
-        claimed |= group
-        members = boxes[group]
+        # A partial box of a face keeps about one full dimension (the mouth-and-chin
+        # strip is as wide as the face); another person's face is smaller both ways.
+        comparable = (widths >= SAME_FACE_SIZE * widths[i]) | (
+            heights >= SAME_FACE_SIZE * heights[i]
+        )
+        overlap, within = _overlaps(boxes[i], boxes, areas)
+        group = ~claimed & ((overlap >= iou) | ((within >= inside) & comparable))
         box = boxes[i].copy()
-        if len(members):
-            box[:2] = np.minimum(box[:2], members[:, :2].min(axis=0))
-            box[2:] = np.maximum(box[2:], members[:, 2:].max(axis=0))
+        while group.any():
+            claimed |= group
+            box[:2] = np.minimum(box[:2], boxes[group, :2].min(axis=0))
+            box[2:] = np.maximum(box[2:], boxes[group, 2:].max(axis=0))
+            group = ~claimed & (_overlaps(box, boxes, areas)[1] >= inside) & comparable
         out.append((int(i), box))
     return out
 

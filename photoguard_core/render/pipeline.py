@@ -7,11 +7,11 @@ Order matters and each step exists for a reason:
    12 MP photo is not decoded at full size only to be shrunk;
 3. detect faces with the high-recall detector and decide per face from the plan;
 4. shrink to the plan's maximum size, then paint the redactions;
-5. re-detect on the finished pixels: a face inside a redacted region fails the
-   rendition (after one escalation to a solid fill); a face nobody planned for is
-   redacted and checked again;
-6. encode a fresh image (no metadata can ride along) and verify the written bytes
-   with an independent reader.
+5. encode a fresh image (no metadata can ride along), decode those bytes and
+   detect again: a face inside a redacted region fails the rendition (after one
+   escalation from pixelation to a solid fill); a face nobody planned for is
+   redacted and the whole check runs again;
+6. verify the written bytes with an independent metadata reader.
 
 Any failure raises a :class:`~photoguard_core.errors.PhotoguardError`; nothing is
 returned, so no caller can publish half-checked pixels.
@@ -20,6 +20,7 @@ returned, so no caller can publish half-checked pixels.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,12 @@ from photoguard_core.render.redact import redact_region, region_for
 #: image when smaller): small faces must stay findable even for small renditions.
 DETECT_LONG_SIDE = 2000
 #: Re-check rounds: escalate pixelation to solid, redact late finds, check again.
-MAX_RECHECK_ROUNDS = 3
-#: A detection with at least this share of its box inside a painted region is a
-#: face that the redaction failed to hide.
+MAX_RECHECK_ROUNDS = 4
+#: A detection with at least this share of its box inside a pixelated region is a
+#: face that the pixelation failed to hide.
 LEAK_COVERAGE = 0.5
+#: A detection with at least this share inside a solid fill sees only flat grey.
+SOLID_COVERAGE = 0.9
 
 #: Output format for ``format="auto"``: keep the family, never a format we cannot verify.
 _AUTO_FORMAT = {"PNG": "png", "GIF": "png", "TIFF": "png", "WEBP": "webp"}
@@ -138,13 +141,12 @@ def _render(
         for box in plan.redact:
             manifest.extra_regions.append(_paint(image, box.scaled(to_output), plan, painted))
 
-    if plan.redact_faces and plan.recheck:
-        with manifest.timed("recheck"):
-            _recheck(image, plan, manifest, painted, to_output, name)
-
     fmt = _output_format(plan, decoded)
-    with manifest.timed("encode"):
-        out = encode_image(image, fmt, quality=plan.quality)
+    if plan.redact_faces and plan.recheck:
+        out = _encode_rechecked(image, fmt, plan, manifest, painted, to_output, name)
+    else:
+        with manifest.timed("encode"):
+            out = encode_image(image, fmt, quality=plan.quality)
     with manifest.timed("verify"):
         try:
             verify_clean(out, fmt, name=name)
@@ -207,43 +209,50 @@ def _paint(
     return region
 
 
-def _recheck(
+def _encode_rechecked(
     image: Image.Image,
+    fmt: str,
     plan: RenditionPlan,
     manifest: Manifest,
     painted: list[tuple[Box, str]],
     to_output: float,
     name: str,
-) -> None:
-    """Detect again on the finished pixels until nothing unplanned is visible."""
+) -> bytes:
+    """Encode, decode what was written, detect again; repeat until nothing unplanned shows.
+
+    The check runs on the decoded *bytes*, not on the array before encoding:
+    compression changes pixels, and what is published is what must be checked.
+    """
     shown = [o.face.box.scaled(to_output) for o in manifest.faces if o.action == "shown"]
     escalated = late = 0
     for _round in range(MAX_RECHECK_ROUNDS):
-        found = detect_faces(np.asarray(image), detector=plan.detector, min_face=plan.min_face)
-        leaks, new = _classify(found, shown, painted, plan.match_iou)
+        with manifest.timed("encode"):
+            out = encode_image(image, fmt, quality=plan.quality)
+        with manifest.timed("recheck"):
+            published = np.asarray(Image.open(io.BytesIO(out)).convert("RGB"))
+            found = detect_faces(published, detector=plan.detector, min_face=plan.min_face)
+        leaks, new, over_solid = _classify(found, shown, painted, plan.match_iou)
         if not leaks and not new:
             manifest.check(
                 "redaction",
                 True,
-                f"re-detection found no face in {len(painted)} redacted region(s)"
+                f"re-detection on the written {fmt} found no face in {len(painted)} "
+                "redacted region(s)"
                 + (f"; {escalated} escalated to solid" if escalated else "")
-                + (f"; {late} late face(s) redacted" if late else ""),
+                + (f"; {late} late face(s) redacted" if late else "")
+                + (f"; {over_solid} detection(s) over solid fill ignored" if over_solid else ""),
             )
-            return
+            return out
         for index in leaks:
-            region, style = painted[index]
-            if style == "solid":
-                manifest.check("redaction", False, f"a face is detectable in region {region}")
-                raise RedactionCheckError(
-                    name, "a face is still detectable inside a redacted region", manifest
-                )
+            region, _style = painted[index]
             # Pixelation was not enough here: cover the same area with a solid fill.
             redact_region(image, region, style_name="solid", shape="box")
             painted[index] = (region, "solid")
             escalated += 1
         for face in new:
-            full = face.scaled(1 / to_output)
-            outcome = FaceOutcome(full, "redacted", "found by the re-check on the output")
+            outcome = FaceOutcome(
+                face.scaled(1 / to_output), "redacted", "found by the re-check on the output"
+            )
             outcome.region = _paint(image, face.box, plan, painted)
             manifest.faces.append(outcome)
             late += 1
@@ -255,19 +264,31 @@ def _recheck(
 
 def _classify(
     found: list[Face], shown: list[Box], painted: list[tuple[Box, str]], match_iou: float
-) -> tuple[set[int], list[Face]]:
-    """Split re-detections into leaks (index of the painted region) and new faces."""
+) -> tuple[set[int], list[Face], int]:
+    """Sort re-detections into leaks, new faces and detections over solid fill.
+
+    A leak is a detection mostly inside a *pixelated* region: the pixelation did
+    not hide the face. A detection lying almost wholly inside a *solid* fill sees
+    only flat grey, so there is no face content left to leak; it is counted, not
+    acted on. Anything else that is not a shown face is a face nobody planned for.
+    """
     leaks: set[int] = set()
     new: list[Face] = []
+    over_solid = 0
     for face in found:
         if any(face.box.iou(box) >= match_iou for box in shown):
             continue
         coverage = [face.box.coverage_by(region) for region, _ in painted]
-        if coverage and max(coverage) >= LEAK_COVERAGE:
-            leaks.add(int(np.argmax(coverage)))
+        solid = [c for c, (_, style) in zip(coverage, painted, strict=True) if style == "solid"]
+        if solid and max(solid) >= SOLID_COVERAGE:
+            over_solid += 1
+            continue
+        best = int(np.argmax(coverage)) if coverage else -1
+        if best >= 0 and coverage[best] >= LEAK_COVERAGE and painted[best][1] != "solid":
+            leaks.add(best)
         else:
             new.append(face)
-    return leaks, new
+    return leaks, new, over_solid
 
 
 def _output_format(plan: RenditionPlan, decoded: DecodedImage) -> str:
