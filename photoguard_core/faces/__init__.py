@@ -20,6 +20,13 @@ sessions are expensive to build. Built in:
 Boxes come back in the coordinates of the array passed in. A detector that
 cannot run raises :class:`photoguard_core.errors.DetectionError`; an empty list
 means "looked and found nothing".
+
+CenterFace runs on one thread per process: photoguard scales by running one
+worker process per core (as dlib needs anyway). A single interactive process can
+trade that for latency before first use::
+
+    from photoguard_core.faces.centerface import CenterFace
+    register_detector("centerface", lambda: CenterFace(threads=4))  # the sweep shares it
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from photoguard_core.errors import DetectionError
+from photoguard_core.faces.centerface import check_rgb
 from photoguard_core.faces.types import Face, FaceDetector
 
 __all__ = [
@@ -60,9 +68,12 @@ def _centerface() -> FaceDetector:
 
 
 def _centerface_sweep() -> FaceDetector:
+    from photoguard_core.faces.centerface import CenterFace
     from photoguard_core.faces.sweep import CenterFaceSweep
 
-    return CenterFaceSweep()
+    single = get_detector("centerface")
+    # Share the single pass's onnxruntime session (one model in memory, not two).
+    return CenterFaceSweep(single if isinstance(single, CenterFace) else None)
 
 
 def _hog(upsample: int, name: str) -> Callable[[], FaceDetector]:
@@ -89,7 +100,7 @@ _factories: dict[str, Callable[[], FaceDetector]] = {
 }
 _instances: dict[str, FaceDetector] = {}
 _instances_pid = os.getpid()
-_lock = threading.Lock()
+_lock = threading.RLock()  # a factory may ask for another detector
 
 
 def register_detector(name: str, factory: Callable[[], FaceDetector]) -> None:
@@ -108,7 +119,7 @@ def get_detector(name: str = DEFAULT_DETECTOR) -> FaceDetector:
     """The process's shared instance of the detector registered as ``name``.
 
     Instances are not carried across ``fork``: a worker process builds its own,
-    since onnxruntime sessions and their thread pools do not survive a fork.
+    since an onnxruntime session is not meant to be used on both sides of a fork.
     """
     global _instances_pid
     with _lock:
@@ -129,14 +140,6 @@ def get_detector(name: str = DEFAULT_DETECTOR) -> FaceDetector:
 # --- detection ----------------------------------------------------------------------
 
 
-def _check_rgb(rgb: np.ndarray) -> None:
-    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-        shape = getattr(rgb, "shape", None)
-        raise DetectionError(None, f"expected an RGB array of shape (H, W, 3), got {shape}")
-    if rgb.dtype != np.uint8:
-        raise DetectionError(None, f"expected a uint8 RGB array, got {rgb.dtype}")
-
-
 def detect_faces(
     rgb: np.ndarray,
     *,
@@ -148,7 +151,7 @@ def detect_faces(
     ``min_face`` drops faces whose shorter side is below it (px). Leave it at 0 for
     redaction: a face too small to recognise can still be recognisable to a parent.
     """
-    _check_rgb(rgb)
+    check_rgb(rgb)
     engine = get_detector(detector) if isinstance(detector, str) else detector
     faces = engine.detect(rgb)
     return [f for f in faces if f.box.size >= min_face]
@@ -165,7 +168,7 @@ def encode_faces(
     """
     from photoguard_core.faces import recognition
 
-    _check_rgb(rgb)
+    check_rgb(rgb)
     faces = list(faces)
     chosen = [i for i, f in enumerate(faces) if f.box.size >= min_size]
     vectors, points = recognition.encodings(rgb, [faces[i].box for i in chosen], model=model)
@@ -181,13 +184,15 @@ def encode_faces(
 def merge_faces(faces: Iterable[Face], *, iou: float = 0.3) -> list[Face]:
     """Merge boxes of the same face (e.g. from several detectors), best score first.
 
-    Greedy by score: the best face of each group survives with its score, detector
-    and landmarks, and its box becomes the union of its group (every lower-scoring
-    box overlapping it at IoU >= ``iou`` or lying >= 80% inside it), so merging
-    never shrinks what gets redacted. Scores of different detectors are not on one
-    scale, so when mixing detectors the survivor's *identity* (detector, landmarks)
-    is arbitrary but its box still covers the whole group. A face whose box grew
-    loses its encoding (it described the old box).
+    Greedy by score (:func:`photoguard_core.faces.centerface.merge_boxes`): the best
+    face of each group survives with its score, detector and landmarks; boxes
+    overlapping it at IoU >= ``iou`` are dropped, and its box widens to the union of
+    those overlapping it heavily (IoU >= 0.5) and of partial boxes of the same face,
+    so merging never leaves a face's box smaller than the evidence. A much smaller
+    box inside it (maybe another person) stays a face of its own. Scores of
+    different detectors are not on one scale, so when mixing detectors the
+    survivor's identity is arbitrary but its box still covers its group. A face
+    whose box grew loses its encoding (it described the old box).
     """
     from photoguard_core.faces.centerface import merge_boxes
     from photoguard_core.geometry import Box

@@ -38,8 +38,8 @@ ALIGN = 32  # the backbone downsamples 32x: inputs are padded to a multiple of i
 
 # DESIGN.md §5 measured recall 0.95 on held-out group photos at this threshold.
 DEFAULT_THRESHOLD = 0.2
-# Above this long side a single pass splits big faces into partial boxes and the
-# activations of one pass exceed ~1 GB (DESIGN.md §9); the image is shrunk first.
+# Above this long side a single pass splits big faces into partial boxes (DESIGN.md
+# §9) and one pass peaks near 1 GB of memory (measured); the image is shrunk first.
 DEFAULT_MAX_SIDE = 2048
 
 
@@ -47,8 +47,9 @@ DEFAULT_MAX_SIDE = 2048
 class RawDetections:
     """Decoded output of one forward pass, as arrays (cheap to shift, scale, merge).
 
-    ``boxes`` is (n, 4) x0, y0, x1, y1; ``landmarks`` is (n, 5, 2) x, y (left eye,
-    right eye, nose, left and right mouth corner, as the model orders them).
+    ``boxes`` is (n, 4) x0, y0, x1, y1; ``landmarks`` is (n, 5, 2) x, y in the model's
+    order: eye on the image's left, other eye, nose tip, mouth corner on the image's
+    left, other mouth corner.
     """
 
     boxes: np.ndarray
@@ -87,8 +88,8 @@ class RawDetections:
         boxes[:, 2] = width - self.boxes[:, 0]
         landmarks = self.landmarks.copy()
         landmarks[:, :, 0] = width - self.landmarks[:, :, 0]
-        # The person's left eye is now on the other side of the picture: swap the pairs
-        # so landmark order keeps its meaning.
+        # The eye that was on the image's left is now on its right: swap the pairs so
+        # the order keeps its meaning.
         landmarks = landmarks[:, [1, 0, 2, 4, 3], :]
         return RawDetections(boxes, self.scores, landmarks)
 
@@ -214,7 +215,8 @@ def decode(outputs: list[np.ndarray], threshold: float) -> RawDetections:
     return RawDetections(boxes, heat[0, ys, xs].astype(np.float32), landmarks)
 
 
-def _check_rgb(rgb: np.ndarray) -> None:
+def check_rgb(rgb: np.ndarray) -> None:
+    """Refuse anything but an (H, W, 3) uint8 array, rather than guess a conversion."""
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
         shape = getattr(rgb, "shape", None)
         raise DetectionError(None, f"expected an RGB array of shape (H, W, 3), got {shape}")
@@ -226,8 +228,8 @@ class CenterFace:
     """Single-pass CenterFace: the fast detector, and the engine under the sweep.
 
     ``detect`` runs once over the whole image (shrunk to ``max_side`` if larger),
-    which finds faces of roughly 12 to 400 px. Use ``"centerface-sweep"`` for
-    redaction: it adds scales, tiles and a mirrored pass for recall.
+    which finds faces of roughly 12 to 300 px. Use ``"centerface-sweep"`` for
+    redaction: it adds scales, tiles and mirrored views for recall.
     """
 
     name = "centerface"
@@ -253,13 +255,12 @@ class CenterFace:
         Not merged: a face may yield more than one candidate (callers merge once,
         after combining passes).
         """
-        _check_rgb(rgb)
+        check_rgb(rgb)
         h, w = rgb.shape[:2]
         if h == 0 or w == 0:
             return RawDetections.empty()
         padded_h, padded_w = -(-h // ALIGN) * ALIGN, -(-w // ALIGN) * ALIGN
-        # Padding goes bottom/right so input coordinates need no shift; black padding
-        # is what the model saw around images during training-style letterboxing.
+        # Zero padding goes bottom/right, so coordinates need no shift.
         batch = np.zeros((1, 3, padded_h, padded_w), np.float32)
         batch[0, :, :h, :w] = rgb.transpose(2, 0, 1)
         try:
@@ -275,7 +276,7 @@ class CenterFace:
         return raw.selected((cx < w) & (cy < h))
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
-        _check_rgb(rgb)
+        check_rgb(rgb)
         h, w = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(h, w, 1))
         small = resize(rgb, scale)
@@ -302,6 +303,8 @@ MERGE_IOU = 0.3
 # SAME_FACE_SIZE times its size, is a partial view of the same face: fold it in.
 MERGE_INSIDE = 0.8
 SAME_FACE_SIZE = 0.5
+# Claimed boxes overlapping the kept one at least this much widen it to their union.
+UNION_IOU = 0.5
 
 
 def _overlaps(box: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -314,9 +317,13 @@ def _overlaps(box: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> tuple[np
 
 
 def merge_boxes(
-    boxes: np.ndarray, scores: np.ndarray, iou: float = MERGE_IOU, inside: float = MERGE_INSIDE
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    iou: float = MERGE_IOU,
+    inside: float = MERGE_INSIDE,
+    union_iou: float = UNION_IOU,
 ) -> list[tuple[int, np.ndarray]]:
-    """Greedy non-maximum merge, biased towards covering too much rather than too little.
+    """Greedy non-maximum merge that never leaves a kept box smaller than its face.
 
     Boxes are visited by falling score; each unclaimed box starts a face and claims
     the lower-scoring boxes that show *the same face*:
@@ -327,14 +334,17 @@ def merge_boxes(
       ``SAME_FACE_SIZE`` times as wide or as tall as the best box (a big face cut
       into partial boxes).
 
-    The face's box is the *union* of what it claimed: plain NMS would drop the
-    claimed boxes' extents, and for redaction a box that is too small leaves part of
-    a face visible. A much smaller box inside it is *not* claimed: it may be another
-    person (a child in front of a parent), and folding it in would let it share the
-    bigger face's fate; it stays a face of its own. Nor is a much larger box that
-    merely contains it: a real face is never swallowed by a doubtful oversized box.
+    The face's box grows to the union of the claimed boxes that overlap the best one
+    heavily (IoU >= ``union_iou``) and of the partial boxes: plain NMS would drop
+    their extents, and a box that is too small leaves part of a face visible.
+    Boxes claimed at a lower IoU are dropped without widening it: they are the same
+    face with a worse box, and unioning them makes a loose box that may reach into
+    a neighbour's face (which must not share this face's fate when it is shown).
+    A much smaller box inside the face is *not* claimed: it may be another person
+    (a child in front of a parent). Nor is a much larger box that merely contains
+    it: a real face is never swallowed by a doubtful oversized box.
 
-    Returns ``(index of the group's best box, union box as float64 [4])`` per face,
+    Returns ``(index of the group's best box, merged box as float64 [4])`` per face,
     best score first.
     """
     n = len(scores)
@@ -343,7 +353,7 @@ def merge_boxes(
     boxes = np.asarray(boxes, np.float64).reshape(n, 4)
     widths = (boxes[:, 2] - boxes[:, 0]).clip(0)
     heights = (boxes[:, 3] - boxes[:, 1]).clip(0)
-    areas = np.maximum(boxes[:, 2] - boxes[:, 0], 0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0)
+    areas = widths * heights
     claimed = np.zeros(n, bool)
     out: list[tuple[int, np.ndarray]] = []
     for i in np.argsort(-np.asarray(scores), kind="stable"):
@@ -356,13 +366,15 @@ def merge_boxes(
             heights >= SAME_FACE_SIZE * heights[i]
         )
         overlap, within = _overlaps(boxes[i], boxes, areas)
-        group = ~claimed & ((overlap >= iou) | ((within >= inside) & comparable))
+        same = ~claimed & (overlap >= iou)
+        widen = ~claimed & (((within >= inside) & comparable) | (overlap >= max(iou, union_iou)))
+        claimed |= same | widen
         box = boxes[i].copy()
-        while group.any():
-            claimed |= group
-            box[:2] = np.minimum(box[:2], boxes[group, :2].min(axis=0))
-            box[2:] = np.maximum(box[2:], boxes[group, 2:].max(axis=0))
-            group = ~claimed & (_overlaps(box, boxes, areas)[1] >= inside) & comparable
+        while widen.any():
+            box[:2] = np.minimum(box[:2], boxes[widen, :2].min(axis=0))
+            box[2:] = np.maximum(box[2:], boxes[widen, 2:].max(axis=0))
+            widen = ~claimed & (_overlaps(box, boxes, areas)[1] >= inside) & comparable
+            claimed |= widen
         out.append((int(i), box))
     return out
 

@@ -23,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
+import warnings
 from types import ModuleType
 
 import numpy as np
 
 from photoguard_core.errors import DetectionError
+from photoguard_core.faces.centerface import check_rgb
 from photoguard_core.faces.types import Face
 from photoguard_core.geometry import Box
 
@@ -49,12 +51,15 @@ def load() -> ModuleType:
         truncated_flag = ImageFile.LOAD_TRUNCATED_IMAGES
         printed = io.StringIO()
         try:
-            with contextlib.redirect_stdout(printed):
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                # face_recognition_models warns that pkg_resources is deprecated on
+                # every start; the Makefile pins setuptools<81 knowingly.
+                warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
                 import face_recognition
         except SystemExit:
             _failure = (
-                "importing face_recognition quit the process: face_recognition_models did not "
-                "import (pkg_resources is missing with setuptools >= 81; the venv needs "
+                "face_recognition called quit() while importing: face_recognition_models did "
+                "not import (pkg_resources is gone from setuptools >= 81; the venv needs "
                 f"setuptools<81, see Makefile). It printed: {printed.getvalue().strip()!r}"
             )
         except Exception as exc:  # noqa: BLE001 - ImportError, dlib's RuntimeError...
@@ -65,13 +70,6 @@ def load() -> ModuleType:
             raise DetectionError("face_recognition", _failure)
         _module = face_recognition
         return _module
-
-
-def _reset_for_tests() -> None:
-    """Forget the cached import (tests simulate a broken installation)."""
-    global _module, _failure
-    with _lock:
-        _module, _failure = None, None
 
 
 def to_css(box: Box, height: int, width: int) -> tuple[int, int, int, int]:
@@ -86,11 +84,9 @@ def from_css(top: int, right: int, bottom: int, left: int) -> Box:
 
 
 def _rgb(rgb: np.ndarray) -> np.ndarray:
-    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-        shape = getattr(rgb, "shape", None)
-        raise DetectionError(None, f"expected an RGB array of shape (H, W, 3), got {shape}")
-    # dlib wants a C-contiguous uint8 array (views from slicing or flipping are not).
-    return np.ascontiguousarray(rgb, dtype=np.uint8)
+    check_rgb(rgb)
+    # dlib wants a C-contiguous array (views from slicing or flipping are not).
+    return np.ascontiguousarray(rgb)
 
 
 class HogDetector:
