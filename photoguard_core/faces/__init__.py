@@ -158,9 +158,18 @@ def detect_faces(
 
 
 def encode_faces(
-    rgb: np.ndarray, faces: Iterable[Face], *, min_size: float = 40, model: str = "small"
+    rgb: np.ndarray,
+    faces: Iterable[Face],
+    *,
+    min_size: float = 40,
+    min_score: float = 0.0,
+    model: str = "small",
 ) -> list[Face]:
     """The same faces, in order; those at least ``min_size`` px get a 128-d dlib encoding.
+
+    ``min_score`` skips weak detections (compare it only with the detector's own
+    scores): each encoding costs about 0.1 s, and a face left without one is simply
+    unknown, so redacted.
 
     Smaller faces keep ``encoding=None``: dlib's encoder is unreliable on them, so they
     stay unknown, and unknown faces are redacted. Encoded faces that had no landmarks
@@ -170,7 +179,7 @@ def encode_faces(
 
     check_rgb(rgb)
     faces = list(faces)
-    chosen = [i for i, f in enumerate(faces) if f.box.size >= min_size]
+    chosen = [i for i, f in enumerate(faces) if f.box.size >= min_size and f.score >= min_score]
     vectors, points = recognition.encodings(rgb, [faces[i].box for i in chosen], model=model)
     out = list(faces)
     for i, vector, marks in zip(chosen, vectors, points, strict=True):
