@@ -49,7 +49,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/detection_recall.py tests/fixtures/detection
-	$(BIN)/python bench/throughput.py --make-12mp tests/fixtures/detection/images
+	$(BIN)/python bench/throughput.py --make-12mp tests/fixtures/detection/images tests/fixtures/identity/images
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info .pytest_cache
