@@ -224,7 +224,9 @@ class _Opened:
             image = Image.open(io.BytesIO(self.data), formats=allowed_pillow_formats())
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             # The warning arrives as an exception when a host turned warnings into errors.
-            raise DecompressionBombError(self.label, f"Pillow refused it: {exc}") from None
+            raise DecompressionBombError(
+                self.label, f"declared picture size is a decompression bomb ({exc})"
+            ) from None
         except UnidentifiedImageError:
             raise self._unidentified() from None
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a typed refusal
