@@ -210,7 +210,8 @@ def _render_all(
             write_manifest(outcome)
     for o in sorted(outcomes, key=lambda o: o.source):
         if o.ok:
-            note = f"  ({o.payload['faces_redacted']} faces redacted)" if faces_label else ""
+            count = o.payload.get("faces_redacted", 0)
+            note = f"  ({count} face{'s' if count != 1 else ''} redacted)" if faces_label else ""
             click.echo(f"{o.source} -> {o.payload['output']}{note}")
     detail = None
     if faces_label:
