@@ -1,10 +1,4 @@
-"""The ``photoguard`` command.
-
-Exit codes, for scripts: 0 every file done; 1 at least one file failed (the others
-are still done, the failures are listed on stderr); 2 usage error or nothing to do.
-Results go to stdout, progress and the summary to stderr, so ``--json`` output can
-be piped.
-"""
+"""File commands: ``inspect``, ``scan``, ``redact``, ``strip`` (no catalogue needed)."""
 
 from __future__ import annotations
 
@@ -14,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from photoguard_core import __version__
 from photoguard_core.batch import Outcome, collect, run
+from photoguard_core.cli.app import main
 from photoguard_core.errors import PhotoguardError
 from photoguard_core.jobs import render_job, scan_job
 from photoguard_core.render.plan import OUTPUT_FORMATS, SHAPES, STYLES, RenditionPlan
@@ -44,12 +38,6 @@ _manifest_option = click.option(
     help="Write one JSON manifest per file (JSON lines) here. It names the source "
     "files, so keep it out of the published folder.",
 )
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="photoguard")
-def main() -> None:
-    """Keep school photos safe: find faces, redact them, strip metadata."""
 
 
 @main.command()
@@ -304,7 +292,3 @@ def _print_inspection(file: Path, result) -> None:
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
-
-
-if __name__ == "__main__":
-    main()

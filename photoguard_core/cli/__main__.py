@@ -1,0 +1,3 @@
+from photoguard_core.cli import main
+
+main()
