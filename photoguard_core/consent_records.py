@@ -129,46 +129,55 @@ def import_people(
     appended only when it differs from the one in force). Rows with errors are
     reported and skipped; the others are imported.
     """
-    parsed = parse_people_csv(text, mapping)
+    purposes = ctx.store.purposes()
+    parsed = parse_people_csv(text, mapping, purposes=purposes)
     report = ImportReport(dry_run=dry_run)
     report.errors = [f"line {e.line}, {e.column}: {e.message}" for e in parsed.errors]
-    known = set(ctx.store.purposes())
+    known = set(purposes)
+    has = parsed.columns
     with ctx.store.transaction():
         for row in parsed.rows:
+            existing = ctx.store.person(row.id)
+            # A column the file does not have keeps what the catalogue knows: an export
+            # without a flags column must never clear a safeguarding flag.
             record = PersonRecord(
                 id=row.id,
                 first_name=row.first_name,
                 last_name=row.last_name,
                 role=row.role,
-                date_of_birth=row.date_of_birth,
-                groups=tuple(row.groups),
+                date_of_birth=row.date_of_birth
+                if "date_of_birth" in has or existing is None
+                else existing.date_of_birth,
+                groups=tuple(row.groups)
+                if "groups" in has or existing is None
+                else existing.groups,
             )
-            existing = ctx.store.person(row.id)
+            flags = {f.value for f in row.flags} if "flags" in has else None
             if existing is None:
                 report.created.append(row.id)
-            elif _same_person(existing, record) and set(existing.flags) == set(row.flags):
+            elif _same_person(existing, record) and (flags is None or set(existing.flags) == flags):
                 report.unchanged.append(row.id)
             else:
                 report.updated.append(row.id)
             if not dry_run:
                 ctx.store.upsert_person(record)
-                ctx.store.set_flags(
-                    row.id, {f.value if hasattr(f, "value") else f for f in row.flags}, by=ctx.actor
-                )
+                if flags is not None:
+                    ctx.store.set_flags(row.id, flags, by=ctx.actor)
         entries = ctx.store.consent_entries() if not dry_run else []
         for consent in parsed.consents:
             if consent.purpose not in known:
-                report.errors.append(f"line {consent.line}: unknown purpose {consent.purpose}")
-                continue
+                continue  # reported by the parser
             state = consent_as_of(entries, consent.person_id, consent.purpose, ctx.now())
             same = (
                 state.entry is not None
-                and state.entry.status.value == consent.status
+                and state.entry.status == consent.status
                 and state.entry.valid_until == consent.until
             )
             if same:
                 continue
-            report.consents.append(f"{consent.person_id} {consent.purpose} {consent.status}")
+            report.consents.append(
+                f"{consent.person_id} {consent.purpose} {ConsentStatus(consent.status).value}"
+            )
             if not dry_run:
                 ctx.store.append_consent(
                     ConsentEntry(
@@ -214,7 +223,7 @@ def export_people(ctx: Context) -> str:
                 role=p.role,
                 groups=tuple(p.groups),
                 date_of_birth=p.date_of_birth,
-                flags=tuple(sorted(p.flags)),
+                flags=frozenset(Vulnerability(f) for f in p.flags),
             )
         )
         for purpose in ctx.store.purposes():
@@ -229,7 +238,7 @@ def export_people(ctx: Context) -> str:
                     )
                 )
     ctx.store.audit(ctx.actor, "export", "catalogue", "people", {"people": len(rows)})
-    return write_people_csv(rows, consents)
+    return write_people_csv(rows, consents, purposes=ctx.store.purposes())
 
 
 def _same_person(a: PersonRecord, b: PersonRecord) -> bool:

@@ -20,6 +20,7 @@ from photoguard_core.consent import (
     PhotoDecision,
     Purpose,
     Vulnerability,
+    biometric_allowed,
     decide,
 )
 from photoguard_core.context import Context
@@ -68,6 +69,12 @@ def person_facts(ctx: Context, person_ids: set[str], on: datetime) -> dict[str, 
             is_minor=person.is_minor(on.date()),
             flags=frozenset(Vulnerability(f) for f in person.flags),
             consents=tuple(c for c in consents if c.person_id == person.id),
+            recognition_allowed=biometric_allowed(
+                ctx.store.biometric_responses(person.id),
+                is_minor=person.is_minor(on.date()),
+                at=on,
+                detection_only=ctx.detection_only,
+            ).allowed,
         )
     return out
 

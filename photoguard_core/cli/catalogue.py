@@ -16,12 +16,13 @@ from pathlib import Path
 import click
 
 from photoguard_core.audit import check_seal, filter_entries, flag_bursts, seal_head, verify_chain
+from photoguard_core.backup import BackupError
 from photoguard_core.batch import collect
 from photoguard_core.catalogue.sqlite_store import SQLiteCatalogue
 from photoguard_core.cli.app import main
 from photoguard_core.consent import DEFAULT_PURPOSES, load_purposes
 from photoguard_core.context import DETECTION_ONLY, Context
-from photoguard_core.crypto import MasterKey, resolve_master_key
+from photoguard_core.crypto import CryptoError, MasterKey, resolve_master_key
 from photoguard_core.errors import PhotoguardError
 from photoguard_core.keyfile import key_file_for
 
@@ -46,28 +47,31 @@ def catalogue_command(name: str | None = None, group: click.Group = main):
     """Decorator: a command that receives an open :class:`Context` as ``ctx``."""
 
     def wrap(fn):
-        @_catalogue_option
-        @_key_option
-        @click.option(
-            "--actor",
-            envvar="PHOTOGUARD_ACTOR",
-            default=None,
-            help="Who is acting, for the audit log (default: the login name).",
-        )
         def command(catalogue_path: Path, key_file: Path | None, actor: str | None, **kwargs):
             ctx = open_context(catalogue_path, key_file, actor)
             try:
                 return fn(ctx, **kwargs)
-            except PhotoguardError as err:
+            except (PhotoguardError, CryptoError, BackupError, ValueError) as err:
                 _fail(str(err))
             finally:
                 ctx.store.close()
 
+        # Keep the command's own arguments and options, then add the shared ones.
+        command.__click_params__ = list(getattr(fn, "__click_params__", []))
         command.__doc__ = fn.__doc__
         command.__name__ = fn.__name__
+        command = _actor_option(_key_option(_catalogue_option(command)))
         return group.command(name or fn.__name__.replace("_", "-"))(command)
 
     return wrap
+
+
+_actor_option = click.option(
+    "--actor",
+    envvar="PHOTOGUARD_ACTOR",
+    default=None,
+    help="Who is acting, for the audit log (default: the login name).",
+)
 
 
 def open_context(path: Path, key_file: Path | None, actor: str | None) -> Context:
@@ -553,19 +557,19 @@ def audit_verify(ctx, as_json):
 
 @catalogue_command("show", group=audit)
 @click.option("--person", default=None)
-@click.option("--user", "actor", default=None)
+@click.option("--user", "user", default=None, help="Only entries by this user.")
 @click.option("--action", default=None)
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @_json_option
-def audit_show(ctx, person, actor, action, since, until, as_json):
+def audit_show(ctx, person, user, action, since, until, as_json):
     """Audit entries filtered by person, user, action and time; bursts flagged."""
     from datetime import UTC
 
     entries = filter_entries(
         ctx.store.audit_entries(),
         person=person,
-        actor=actor,
+        actor=user,
         action=action,
         since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) if until else None,
@@ -619,6 +623,7 @@ def backup(ctx, out):
     """A consistent, encrypted copy of the live catalogue."""
     from photoguard_core.backup import backup_sqlite
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     info = backup_sqlite(ctx.store.path, out, ctx.master)
     ctx.store.audit(ctx.actor, "backup", "catalogue", ctx.store.path.name, {"out": str(out)})
     click.echo(f"backup written: {out} ({getattr(info, 'size', '')})")

@@ -308,11 +308,11 @@ def _withholding(
     ]
     if not flagged:
         return None
-    which = ", ".join(map(str, flagged))
+    which = ("face " if len(flagged) == 1 else "faces ") + ", ".join(map(str, flagged))
     where = _AUDIENCE_WORDS.get(purpose.audience, f"the {purpose.audience} audience")
     return (
-        f"withheld from {purpose.label}: someone in this photo (face {which}) must not appear "
-        f"in {where} at all, for safeguarding reasons; hiding the face is not enough, "
+        f"withheld from {purpose.label}: for safeguarding reasons, someone in this photo "
+        f"({which}) must not appear at all in {where}; hiding the face is not enough, "
         "because clothing, the setting and the people around them can still identify them"
     )
 

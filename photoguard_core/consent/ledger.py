@@ -209,14 +209,21 @@ def expiring(entries: Iterable[ConsentEntry], at: datetime, within_days: int) ->
     at = require_aware(at, "at")
     if within_days < 0:
         raise ValueError("within_days cannot be negative")
-    entries = list(entries)
     today = at.date()
     horizon = today + timedelta(days=within_days)
-    out = []
-    for person_id, purpose in sorted({(e.person_id, e.purpose) for e in entries}):
-        entry = _latest(entries, person_id, purpose, at)
-        if entry is None or entry.valid_until is None:
+    latest: dict[tuple[str, str], tuple[tuple[datetime, int, int], ConsentEntry]] = {}
+    for indexed in enumerate(entries):
+        entry = indexed[1]
+        if entry.recorded_at > at:
             continue
-        if _state_of(entry, today).covered and entry.valid_until <= horizon:
-            out.append(entry)
+        key, order = (entry.person_id, entry.purpose), _order(indexed)
+        if key not in latest or latest[key][0] < order:
+            latest[key] = (order, entry)
+    out = [
+        entry
+        for _, entry in latest.values()
+        if entry.valid_until is not None
+        and entry.valid_until <= horizon
+        and _state_of(entry, today).covered
+    ]
     return sorted(out, key=lambda e: (e.valid_until, e.person_id, e.purpose))

@@ -49,9 +49,13 @@ _DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class PersonRow:
-    """One person as the SIS describes them. ``line`` is where they were read from."""
+    """One person as the SIS describes them. ``line`` is where they were read from.
 
-    person_id: str
+    Field names follow the CSV columns (``id``, ``first_name``...), so a row reads
+    like the file it came from.
+    """
+
+    id: str
     first_name: str
     last_name: str
     role: str
@@ -61,7 +65,7 @@ class PersonRow:
     line: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.person_id:
+        if not self.id:
             raise ValueError("a person needs an id")
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r} (choose from {', '.join(ROLES)})")
@@ -89,23 +93,26 @@ class ConsentRow:
     person_id: str
     purpose: str
     status: ConsentStatus
-    valid_until: date | None = None
+    until: date | None = None
     line: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ConsentStatus(self.status))
+        if self.status is not ConsentStatus.GRANTED:
+            # An end date means "covered until": it has no meaning on a refusal or a
+            # withdrawal, and keeping one would make the row read back differently.
+            object.__setattr__(self, "until", None)
 
     def to_entry(
         self, *, valid_from: date, recorded_at: datetime, recorded_by: str, source: str
     ) -> ConsentEntry:
-        """The ledger entry recording this row (a grant's end date only for grants)."""
-        until = self.valid_until if self.status is ConsentStatus.GRANTED else None
+        """The ledger entry recording this row."""
         return ConsentEntry(
             person_id=self.person_id,
             purpose=self.purpose,
             status=self.status,
             valid_from=valid_from,
-            valid_until=until,
+            valid_until=self.until,
             recorded_at=recorded_at,
             recorded_by=recorded_by,
             source=source,
@@ -204,14 +211,13 @@ def _read_header(
 ) -> _Header | None:
     """Place each column; ``None`` when a fatal header problem means no row can be read."""
     fatal = _check_mapping(mapping, line, errors)
-    folded = {k.strip().casefold(): v for k, v in mapping.items()}
-    names = [_canonical(mapping.get(c, folded.get(c.casefold(), c))) for c in cells]
+    names = _mapped_names(cells, mapping)
     person: dict[str, int] = {}
     consent: dict[str, int] = {}
     until: dict[str, int] = {}
     ignored: list[str] = []
     for index, name in enumerate(names):
-        target = _target(name, purposes)
+        target = _target(name, purposes) if name is not None else None
         if target is None:
             ignored.append(cells[index])
             continue
@@ -240,6 +246,25 @@ def _read_header(
     if fatal:
         return None
     return _Header(person, consent, until, cells, len(cells), tuple(ignored))
+
+
+def _mapped_names(cells: list[str], mapping: Mapping[str, str]) -> list[str | None]:
+    """Canonical name per column; ``None`` for a column a mapping displaced.
+
+    Exports often carry both an internal "ID" and the "UPN": when the mapping says
+    ``UPN -> id``, the unmapped "ID" column is ignored instead of clashing with it.
+    """
+    folded = {k.strip().casefold(): _canonical(v) for k, v in mapping.items()}
+    taken = set(folded.values())
+    names: list[str | None] = []
+    for cell in cells:
+        mapped = folded.get(cell.casefold())
+        if mapped is not None:
+            names.append(mapped)
+        else:
+            name = _canonical(cell)
+            names.append(None if name in taken else name)
+    return names
 
 
 def _check_mapping(mapping: Mapping[str, str], line: int, errors: list[RowError]) -> bool:
@@ -339,19 +364,20 @@ class _RowReader:
         out = []
         for purpose, index in self.header.consent.items():
             value = self.cell(index).lower()
-            until_index = self.header.until.get(purpose)
-            until = self.date(until_index, f"end date for {purpose.replace('_', ' ')}")
             if not value:
                 continue
             if value not in CONSENT_VALUES:
-                self.error(
-                    index, f"consent {value!r} is not one of {', '.join(CONSENT_VALUES)} or blank"
-                )
+                allowed = ", ".join(CONSENT_VALUES)
+                self.error(index, f"consent {value!r} is not one of {allowed} or blank")
                 continue
             status = ConsentStatus(value)
-            # An end date left over on a refusal or withdrawal means nothing; dropping the
-            # row over it would also drop the withdrawal.
-            until = until if status is ConsentStatus.GRANTED else None
+            until = None
+            if status is ConsentStatus.GRANTED:
+                # Only a grant's end date matters. One left over on a refusal or a
+                # withdrawal is ignored, not reported: refusing the row over it would
+                # also drop the withdrawal.
+                label = f"end date for {purpose.replace('_', ' ')}"
+                until = self.date(self.header.until.get(purpose), label)
             out.append(ConsentRow(person_id, purpose, status, until, line=self.line))
         return out
 
@@ -441,7 +467,7 @@ def _drop_duplicates(
                 RowError(line, "id", f"id {pid!r} appears on lines {listed}; none was imported")
             )
     return (
-        [r for r in rows if r.person_id not in duplicated],
+        [r for r in rows if r.id not in duplicated],
         [c for c in consents if c.person_id not in duplicated],
     )
 
@@ -489,9 +515,9 @@ def write_people_csv(
     for row in rows:
         cells = _person_cells(row)
         for name in names:
-            consent = table.get((row.person_id, name))
+            consent = table.get((row.id, name))
             cells.append(consent.status.value if consent else "")
-            until = consent.valid_until if consent else None
+            until = consent.until if consent else None
             cells.append(until.isoformat() if until else "")
         writer.writerow([_escape(c) for c in cells])
     return out.getvalue()
@@ -500,7 +526,7 @@ def write_people_csv(
 def _consent_table(
     rows: list[PersonRow], consents: Iterable[ConsentRow]
 ) -> dict[tuple[str, str], ConsentRow]:
-    ids = [r.person_id for r in rows]
+    ids = [r.id for r in rows]
     if len(set(ids)) != len(ids):
         raise ValueError("two people share an id; the file could not be read back")
     table: dict[tuple[str, str], ConsentRow] = {}
@@ -519,7 +545,7 @@ def _person_cells(row: PersonRow) -> list[str]:
             raise ValueError(f"group name {group!r} contains ';', the list separator")
     flags = [v.value for v in Vulnerability if v in row.flags]
     return [
-        row.person_id,
+        row.id,
         row.first_name,
         row.last_name,
         row.role,

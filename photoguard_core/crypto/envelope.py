@@ -54,6 +54,7 @@ from photoguard_core.crypto.keys import (
     CryptoError,
     DecryptionError,
     MasterKey,
+    fsync_directory,
     hkdf_sha256,
 )
 
@@ -362,7 +363,7 @@ def atomic_output(path: Path, *, mode: int = 0o600) -> Iterator[BinaryIO]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -410,18 +411,3 @@ def _read_exact(src: BinaryIO, size: int) -> bytes:
         parts.append(chunk)
         remaining -= len(chunk)
     return b"".join(parts)
-
-
-def _fsync_directory(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -202,7 +202,7 @@ class MasterKey:
                 _link_no_clobber(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(directory)
+        fsync_directory(directory)
         return path
 
     # --- use -------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def _link_no_clobber(src: Path, dst: Path) -> None:
         raise
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make a rename durable: without this a crash can forget the new directory entry."""
     if os.name != "posix":
         return

@@ -194,9 +194,11 @@ def _person_distances(
     column = {p: j for j, p in enumerate(persons)}
     vectors = np.stack([_vector(encodings[i], f"encoding of face {i}") for i in rows])
     per_template = face_distances(vectors, np.stack([t.encoding for t in templates]))
+    # Group template columns by person, then one reduceat takes every person's minimum.
     owner = np.array([column[t.person_id] for t in templates])
-    for j in range(len(persons)):
-        out[rows, j] = per_template[:, owner == j].min(axis=1)
+    order = np.argsort(owner, kind="stable")
+    starts = np.searchsorted(owner[order], np.arange(len(persons)))
+    out[rows] = np.minimum.reduceat(per_template[:, order], starts, axis=1)
     return persons, out
 
 
@@ -249,33 +251,35 @@ class _Photo:
             if bad:
                 raise ValueError(f"{what} face index {bad[0]} out of range for {n} faces")
         self.threshold, self.margin = threshold, margin
-        self.encoded = [e is not None for e in encodings]
+        self.encoded = np.array([e is not None for e in encodings], dtype=bool)
         self.confirmed = dict(confirmed)
         self.rejected = {i: frozenset(p) for i, p in rejected.items()}
         self.persons, self.dist = _person_distances(encodings, templates)
+        column = {p: j for j, p in enumerate(self.persons)}
         # A confirmed person is taken for every other face (the lowest face index is named).
         self.taken = {p: i for i, p in sorted(self.confirmed.items(), reverse=True)}
-        # Each unconfirmed encoded face's nearest person it may still be proposed.
-        self.best: dict[int, int] = {}
-        for i in range(n):
-            if i not in self.confirmed and self.encoded[i]:
-                cols = [j for j in range(len(self.persons)) if self.allowed(i, j)]
-                if cols:
-                    self.best[i] = min(cols, key=lambda j: (self.dist[i, j], self.persons[j]))
 
-    def allowed(self, i: int, j: int) -> bool:
-        """May face ``i`` be proposed person ``j``: not rejected for it, not taken."""
-        person = self.persons[j]
-        return person not in self.rejected.get(i, ()) and person not in self.taken
+        # allowed[i, j]: face i may still be proposed person j (not rejected, not taken).
+        self.allowed = np.ones(self.dist.shape, dtype=bool)
+        for i, refused in self.rejected.items():
+            self.allowed[i, [column[p] for p in refused if p in column]] = False
+        self.allowed[:, [column[p] for p in self.taken if p in column]] = False
+        # Each unconfirmed encoded face's nearest allowed person (ties: by person id).
+        open_faces = self.encoded.copy()
+        open_faces[list(self.confirmed)] = False
+        masked = np.where(self.allowed & open_faces[:, None], self.dist, np.inf)
+        self.best = np.zeros(n, dtype=int)
+        self.best_d = np.full(n, np.inf)
+        if self.persons:
+            self.best = masked.argmin(axis=1)
+            self.best_d = masked[np.arange(n), self.best]
+        self.has_best = np.isfinite(self.best_d)
 
-    def plausible(self, i: int, j: int) -> bool:
-        """Could face ``i`` be person ``j``: allowed, and within the margin of its nearest."""
-        best = self.best.get(i)
-        return (
-            best is not None
-            and self.allowed(i, j)
-            and self.dist[i, j] - self.dist[i, best] <= self.margin
-        )
+    def plausible(self, j: int) -> np.ndarray:
+        """Which faces could be person ``j``: allowed, and within the margin of their nearest."""
+        with np.errstate(invalid="ignore"):
+            close = self.dist[:, j] - self.best_d <= self.margin
+        return self.has_best & self.allowed[:, j] & close
 
     def result(self, i: int) -> MatchResult:
         if i in self.confirmed:
@@ -287,7 +291,7 @@ class _Photo:
             return _unknown(i, None, "too small or unclear to recognise")
         if not self.persons:
             return _unknown(i, None, "no enrolled person to compare with")
-        j = self.best.get(i)
+        j = int(self.best[i]) if self.has_best[i] else None
         if j is None or self.dist[i, j] > self.threshold:
             return self._not_close(i, j)
         return self._close(i, j)
@@ -296,10 +300,12 @@ class _Photo:
         """Face ``i``'s nearest allowed person ``j`` is within the threshold: rules 2 and 3."""
         row, person, margin = self.dist[i], self.persons[j], self.margin
         d = float(row[j])
-        order = sorted(range(len(self.persons)), key=lambda k: (row[k], self.persons[k]))
-        rival = next((k for k in order if k != j), None)
-        rival_name = self.persons[rival] if rival is not None else None
-        rival_d = float(row[rival]) if rival is not None else None
+        rival_name = rival_d = None
+        if len(self.persons) > 1:
+            others = row.copy()
+            others[j] = np.inf
+            rival = int(others.argmin())
+            rival_name, rival_d = self.persons[rival], float(row[rival])
 
         def ambiguous(reason: str) -> MatchResult:
             return MatchResult(i, person, "ambiguous", d, rival_name, rival_d, reason)
@@ -312,18 +318,19 @@ class _Photo:
                 "a reviewer must decide"
             )
         # Rule 3: another face of this photo that is as plausibly this person.
-        contenders = [
-            g
-            for g in range(len(self.dist))
-            if g != i and self.plausible(g, j) and self.dist[g, j] - d <= margin
-        ]
-        if contenders:
-            g = min(contenders, key=lambda k: (self.dist[k, j], k))
+        contenders = self.plausible(j) & (self.dist[:, j] - d <= margin)
+        contenders[i] = False
+        if contenders.any():
+            g = int(np.where(contenders, self.dist[:, j], np.inf).argmin())
             dg = float(self.dist[g, j])
             how = "closer to" if dg < d else "almost as close to"
-            return ambiguous(
-                f"face {g} is {how} {person} ({dg:.2f} against {d:.2f}); two faces in one "
-                "photo are never the same person, so a reviewer must decide"
+            return (
+                MatchResult(i, person, "matched", d, None, None, "")
+                if dg > d + margin
+                else ambiguous(
+                    f"face {g} is {how} {person} ({dg:.2f} against {d:.2f}); two faces in one "
+                    "photo are never the same person, so a reviewer must decide"
+                )
             )
         after = f"; next {rival_name} at {rival_d:.2f}" if rival_name is not None else ""
         reason = f"{person} at {d:.2f} (threshold {self.threshold:.2f}){after}"
@@ -333,7 +340,7 @@ class _Photo:
         """Nobody still allowed is within the threshold: unknown, or rejected by a reviewer."""
         row, threshold = self.dist[i], self.threshold
         d = float(row[j]) if j is not None else None
-        nearest = min(range(len(self.persons)), key=lambda k: (row[k], self.persons[k]))
+        nearest = int(row.argmin())
         name, nd = self.persons[nearest], float(row[nearest])
         if nd <= threshold and name in self.rejected.get(i, ()):
             reason = (

@@ -1,0 +1,66 @@
+"""Tamper-evident audit log: hash chain, sealed head, burst detection and filters.
+
+Pure logic over :class:`AuditEntry` values; the SQLite catalogue and the Django adapter
+store the entries and call these functions (see :mod:`photoguard_core.audit.chain`).
+"""
+
+from photoguard_core.audit.bursts import DEFAULT_BURST_ACTIONS, Burst, filter_entries, flag_bursts
+from photoguard_core.audit.chain import (
+    ACTIONS,
+    ASSIGNMENT,
+    BACKUP,
+    BIOMETRIC_CHANGE,
+    CONFIG_CHANGE,
+    CONSENT_CHANGE,
+    DOWNLOAD,
+    ENROL,
+    EXPORT,
+    GENESIS_HASH,
+    ORIGINAL_VIEW,
+    PERSON_IMPORT,
+    RENDER,
+    RESTORE,
+    SHRED,
+    AuditEntry,
+    ChainReport,
+    canonical_json,
+    check_seal,
+    entry_hash,
+    format_time,
+    next_entry,
+    parse_time,
+    seal_head,
+    verify_chain,
+)
+
+__all__ = [
+    "ACTIONS",
+    "ASSIGNMENT",
+    "BACKUP",
+    "BIOMETRIC_CHANGE",
+    "CONFIG_CHANGE",
+    "CONSENT_CHANGE",
+    "DEFAULT_BURST_ACTIONS",
+    "DOWNLOAD",
+    "ENROL",
+    "EXPORT",
+    "GENESIS_HASH",
+    "ORIGINAL_VIEW",
+    "PERSON_IMPORT",
+    "RENDER",
+    "RESTORE",
+    "SHRED",
+    "AuditEntry",
+    "Burst",
+    "ChainReport",
+    "canonical_json",
+    "check_seal",
+    "entry_hash",
+    "filter_entries",
+    "flag_bursts",
+    "format_time",
+    "next_entry",
+    "parse_time",
+    "seal_head",
+    "verify_chain",
+]
