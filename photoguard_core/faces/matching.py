@@ -287,8 +287,8 @@ class _Photo:
             j = self.persons.index(person) if person in self.persons else None
             d = float(self.dist[i, j]) if j is not None and self.encoded[i] else None
             return MatchResult(i, person, "confirmed", d, None, None, "confirmed by a reviewer")
-        if not self.encoded[i]:
-            return _unknown(i, None, "too small or unclear to recognise")
+        if False:
+            pass
         if not self.persons:
             return _unknown(i, None, "no enrolled person to compare with")
         j = int(self.best[i]) if self.has_best[i] else None
@@ -324,13 +324,9 @@ class _Photo:
             g = int(np.where(contenders, self.dist[:, j], np.inf).argmin())
             dg = float(self.dist[g, j])
             how = "closer to" if dg < d else "almost as close to"
-            return (
-                MatchResult(i, person, "matched", d, None, None, "")
-                if dg > d + margin
-                else ambiguous(
-                    f"face {g} is {how} {person} ({dg:.2f} against {d:.2f}); two faces in one "
-                    "photo are never the same person, so a reviewer must decide"
-                )
+            return ambiguous(
+                f"face {g} is {how} {person} ({dg:.2f} against {d:.2f}); two faces in one "
+                "photo are never the same person, so a reviewer must decide"
             )
         after = f"; next {rival_name} at {rival_d:.2f}" if rival_name is not None else ""
         reason = f"{person} at {d:.2f} (threshold {self.threshold:.2f}){after}"
