@@ -4,6 +4,7 @@ consent status for a purpose."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from photoguard_core.catalogue.records import PhotoRecord
 from photoguard_core.context import Context
@@ -19,6 +20,8 @@ class Query:
     purpose: str | None = None
     status: str | None = None  # covered | not-covered | withheld
     needs_review: bool = False
+    since: date | None = None  # date taken, from the photo's own metadata
+    until: date | None = None
 
 
 def find(ctx: Context, query: Query) -> list[PhotoRecord]:
@@ -28,6 +31,8 @@ def find(ctx: Context, query: Query) -> list[PhotoRecord]:
         event=query.event,
         tag=query.tag,
         needs_review=query.needs_review,
+        since=query.since,
+        until=query.until,
     )
     photos = ctx.store.photos(ids)
     if query.purpose and query.status:

@@ -201,3 +201,45 @@ def test_rendered_copy_carries_no_metadata(ctx: Context, tmp_path: Path):
     result = render_for_purpose(ctx, photo_id, "website", tmp_path / "web")
     assert read_metadata(result.path.read_bytes()).items() == []
     assert Image.open(io.BytesIO(result.path.read_bytes())).format == "JPEG"
+
+
+def test_find_by_event_tag_date_and_review(ctx: Context):
+    from photoguard_core.finder import Query, find
+
+    photo_id = _index_two_people(ctx)
+    ctx.store.set_event(photo_id, "Governors' visit")
+    ctx.store.add_tags(photo_id, ["visitors"])
+    ctx.store.set_taken_on(photo_id, date(2026, 3, 3))
+    assert [p.id for p in find(ctx, Query(event="Governors' visit"))] == [photo_id]
+    assert [p.id for p in find(ctx, Query(tag="visitors"))] == [photo_id]
+    assert [p.id for p in find(ctx, Query(group="Staff room"))] == [photo_id]
+    assert find(ctx, Query(since=date(2026, 4, 1))) == []
+    assert [p.id for p in find(ctx, Query(until=date(2026, 3, 31)))] == [photo_id]
+    assert find(ctx, Query(needs_review=True)) == []  # both faces recognised
+    assert [p.id for p in find(ctx, Query(purpose="website", status="not-covered"))] == [photo_id]
+
+
+def test_expiring_consent_is_reported_and_notified_once(ctx: Context, tmp_path: Path):
+    from datetime import timedelta
+
+    from photoguard_core.report.catalogue_report import write_catalogue_report
+
+    soon = ctx.now().date() + timedelta(days=10)
+    set_consent(ctx, "obama", "website", "granted", until=soon)
+    page = write_catalogue_report(ctx, tmp_path / "r").read_text()
+    assert "Barack" in page and f"{soon:%d %B %Y}" in page
+    write_catalogue_report(ctx, tmp_path / "r")
+    assert len(ctx.store.notifications("consent_expiring")) == 1
+
+
+def test_import_export_round_trip_keeps_flags(ctx: Context):
+    from photoguard_core.consent_records import export_people, import_people, set_flags
+
+    set_flags(ctx, "obama", {"at_risk"})
+    set_consent(ctx, "obama", "website", "granted", until=date(2027, 7, 31))
+    exported = export_people(ctx)
+    report = import_people(ctx, exported)
+    assert report.errors == [] and report.created == [] and report.consents == []
+    # A file without a flags column must not clear a safeguarding flag.
+    import_people(ctx, "id,first_name,last_name,role,groups\nobama,Barack,,staff,Staff room\n")
+    assert ctx.store.person("obama").flags == frozenset({"at_risk"})

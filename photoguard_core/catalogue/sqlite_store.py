@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from photoguard_core.audit import AuditEntry, next_entry
-
 from photoguard_core.catalogue.db import connect, transaction
 from photoguard_core.catalogue.records import (
     FaceRecord,
@@ -386,6 +385,9 @@ class SQLiteCatalogue:
             ).fetchone()[0]
         self.conn.execute("UPDATE photos SET event_id = ? WHERE id = ?", (event_id, photo_id))
 
+    def set_taken_on(self, photo_id: int, taken_on: date | None) -> None:
+        self.conn.execute("UPDATE photos SET taken_on = ? WHERE id = ?", (_iso(taken_on), photo_id))
+
     def add_tags(self, photo_id: int, tags: Iterable[str]) -> None:
         for tag in tags:
             self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (tag,))
@@ -534,6 +536,8 @@ class SQLiteCatalogue:
         event: str | None = None,
         tag: str | None = None,
         needs_review: bool = False,
+        since: date | None = None,
+        until: date | None = None,
     ) -> list[int]:
         """Indexed photos matching every given criterion (people only when shown-eligible)."""
         sql = ["SELECT DISTINCT p.id FROM photos p"]
@@ -561,6 +565,12 @@ class SQLiteCatalogue:
                 "ON t.id = pt.tag_id WHERE t.name = ?)"
             )
             params.append(tag)
+        if since:
+            where.append("p.taken_on >= ?")
+            params.append(since.isoformat())
+        if until:
+            where.append("p.taken_on <= ?")
+            params.append(until.isoformat())
         text = " ".join(sql) + " WHERE " + " AND ".join(where) + " ORDER BY p.id"
         return [r[0] for r in self.conn.execute(text, params)]
 

@@ -460,6 +460,23 @@ def usage(ctx, photo, purpose, location):
     click.echo(f"photo {photo_id}: used for {purpose} at {location}")
 
 
+@catalogue_command()
+@click.argument("photos", nargs=-1, required=True)
+@click.option("--event", default=None, help="The event the photos belong to.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+def label(ctx, photos, event, tags):
+    """Put PHOTO... (paths or ids) in an event and/or tag them, for finding later."""
+    from photoguard_core.indexing import index_files
+
+    ids = _photo_ids(ctx, photos, index_files)
+    with ctx.store.transaction():
+        for photo_id in ids:
+            if event:
+                ctx.store.set_event(photo_id, event)
+            ctx.store.add_tags(photo_id, tags)
+    click.echo(f"{len(ids)} photo(s) labelled")
+
+
 # --- fluid consent, find, report --------------------------------------------------------
 
 
@@ -494,15 +511,30 @@ def affected(ctx, person_id, purpose, as_json):
 @click.option("--purpose", default=None)
 @click.option("--status", type=click.Choice(["covered", "not-covered", "withheld"]), default=None)
 @click.option("--needs-review", is_flag=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Taken on or after.")
+@click.option(
+    "--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Taken on or before."
+)
 @_json_option
-def find(ctx, person, group, event, tag, purpose, status, needs_review, as_json):
+def find(ctx, person, group, event, tag, purpose, status, needs_review, since, until, as_json):
     """Find photos by person, group, event, tag, consent status or review state."""
     from photoguard_core.finder import Query
     from photoguard_core.finder import find as run_find
 
     if status and not purpose:
         _fail("--status needs --purpose", code=2)
-    photos = run_find(ctx, Query(person, group, event, tag, purpose, status, needs_review))
+    query = Query(
+        person,
+        group,
+        event,
+        tag,
+        purpose,
+        status,
+        needs_review,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+    )
+    photos = run_find(ctx, query)
     if as_json:
         click.echo(
             json.dumps(

@@ -287,8 +287,8 @@ class _Photo:
             j = self.persons.index(person) if person in self.persons else None
             d = float(self.dist[i, j]) if j is not None and self.encoded[i] else None
             return MatchResult(i, person, "confirmed", d, None, None, "confirmed by a reviewer")
-        if False:
-            pass
+        if not self.encoded[i]:
+            return _unknown(i, None, "too small or unclear to recognise")
         if not self.persons:
             return _unknown(i, None, "no enrolled person to compare with")
         j = int(self.best[i]) if self.has_best[i] else None

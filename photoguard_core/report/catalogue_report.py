@@ -60,6 +60,7 @@ def write_catalogue_report(ctx: Context, out_dir: Path, *, expiring_days: int = 
     uncovered = uncovered_usages(ctx)
     soon = expiring(ctx.store.consent_entries(), ctx.now(), expiring_days)
     queue = ctx.store.faces_for_review()
+    _notify_expiring(ctx, soon)
     template = Template(
         resources.files(__package__).joinpath("templates/catalogue_report.html").read_text("utf-8")
     )
@@ -85,6 +86,15 @@ def write_catalogue_report(ctx: Context, out_dir: Path, *, expiring_days: int = 
         {"uncovered": len(uncovered), "expiring": len(soon), "review": len(queue)},
     )
     return path
+
+
+def _notify_expiring(ctx: Context, entries) -> None:
+    """One notification per expiring grant (not repeated on the next report)."""
+    already = {n["message"] for n in ctx.store.notifications("consent_expiring")}
+    for e in entries:
+        message = f"{e.purpose} consent for {e.person_id} ends on {e.valid_until:%d %B %Y}"
+        if message not in already:
+            ctx.store.notify("consent_expiring", message, person_id=e.person_id)
 
 
 def _thumb(ctx: Context, photo_id: int, cache: dict[int, str]) -> str:
