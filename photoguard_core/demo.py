@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         "redact", str(args.photos), "--out", str(safe_dir), "--manifest", str(manifests)
     )
 
+    _consent_walkthrough(args.photos, out)
+
     items = _report_items(manifests)
     report = write_report(
         items,
@@ -51,13 +55,80 @@ def main(argv: list[str] | None = None) -> int:
         subtitle=f"Originals in {args.photos}; safe copies in {safe_dir}.",
     )
     _say(f"Report with before/after thumbnails: {report.resolve()}")
+    _say(f"Consent report: {(out / 'consent-report' / 'report.html').resolve()}")
     _say(f"Safe copies: {safe_dir.resolve()}")
     return code
 
 
-def _photoguard(*args: str) -> int:
+def _photoguard(*args: str, env: dict[str, str] | None = None) -> int:
     """Run the CLI in a child process with this interpreter, output passed through."""
-    return subprocess.run([sys.executable, "-m", "photoguard_core.cli", *args]).returncode
+    cmd = [sys.executable, "-m", "photoguard_core.cli", *args]
+    return subprocess.run(cmd, env=env).returncode
+
+
+def _consent_walkthrough(photos: Path, out: Path) -> None:
+    """A catalogue with two members of staff: one consents to the website, one does not;
+    then the first withdraws, and the published copy is re-rendered."""
+    catalogue = out / "catalogue" / "school.sqlite"
+    key = out / "demo-key" / "master.key"  # a real school keeps this away from the catalogue
+    for leftover in (catalogue.parent, key.parent):
+        shutil.rmtree(leftover, ignore_errors=True)
+    env = {
+        **os.environ,
+        "PHOTOGUARD_CATALOGUE": str(catalogue),
+        "PHOTOGUARD_KEY_FILE": str(key),
+        "PHOTOGUARD_ACTOR": "demo",
+    }
+    website = out / "website"
+    shutil.rmtree(website, ignore_errors=True)
+    steps = [
+        ("A catalogue, people and their consent from a school-system CSV:", ["init"]),
+        (None, ["people", "import", str(PROJECT_ROOT / "demo" / "people.csv")]),
+        (
+            "Biometric consent (both adults, for themselves), then enrolment:",
+            ["biometric", "set", "S001", "granted", "--respondent", "self"],
+        ),
+        (None, ["biometric", "set", "S002", "granted", "--respondent", "self"]),
+        (None, ["enrol", "S001", str(photos / "portrait-1.jpg")]),
+        (None, ["enrol", "S002", str(photos / "portrait-2.jpg")]),
+        ("Indexing the photos (faces found, encrypted, matched):", ["index", str(photos)]),
+        (
+            "A copy for the website: S001 consented, S002 did not:",
+            [
+                "render",
+                str(photos / "two-people.jpg"),
+                "--purpose",
+                "website",
+                "--out",
+                str(website),
+            ],
+        ),
+        (
+            None,
+            [
+                "usage",
+                str(photos / "two-people.jpg"),
+                "--purpose",
+                "website",
+                "--location",
+                "https://school.example/news/governors-visit",
+            ],
+        ),
+        (
+            "S001 withdraws website consent: the copy is re-rendered, the old file deleted:",
+            ["consent", "set", "S001", "website", "withdrawn"],
+        ),
+        (
+            "The safeguarding lead's report and the audit check:",
+            ["report", "--out", str(out / "consent-report")],
+        ),
+        (None, ["audit", "verify"]),
+    ]
+    for title, args in steps:
+        if title:
+            _say(title)
+        if _photoguard(*args, env=env) not in (0,):
+            print(f"   (step failed: photoguard {' '.join(args)})", file=sys.stderr)
 
 
 def _report_items(manifests: Path) -> list[ReportItem]:

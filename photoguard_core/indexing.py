@@ -60,7 +60,8 @@ def index_files(
     if not todo:
         return summary
     templates = load_templates(ctx)
-    for outcome in _scan(todo, workers):
+    # Detection-only schools process no biometric data at all: no encodings.
+    for outcome in _scan(todo, workers, encode=not ctx.detection_only):
         if outcome.ok:
             faces, matched = _store_scan(ctx, outcome, templates)
             summary.indexed += 1
@@ -72,15 +73,15 @@ def index_files(
     return summary
 
 
-def _scan(files: list[Path], workers: int | None) -> Iterator[Outcome]:
+def _scan(files: list[Path], workers: int | None, *, encode: bool) -> Iterator[Outcome]:
     yield from run(
         scan_job,
         files,
         workers=workers,
         label="photos",
         detector="centerface-sweep",
-        encode=True,
-        embeddings=True,
+        encode=encode,
+        embeddings=encode,
     )
 
 

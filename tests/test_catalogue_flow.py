@@ -243,3 +243,28 @@ def test_import_export_round_trip_keeps_flags(ctx: Context):
     # A file without a flags column must not clear a safeguarding flag.
     import_people(ctx, "id,first_name,last_name,role,groups\nobama,Barack,,staff,Staff room\n")
     assert ctx.store.person("obama").flags == frozenset({"at_risk"})
+
+
+def test_detection_only_stores_no_biometric_data(tmp_path: Path):
+    from photoguard_core.context import DETECTION_ONLY
+    from photoguard_core.review import accept
+
+    store = SQLiteCatalogue(tmp_path / "d.sqlite")
+    store.save_purposes(DEFAULT_PURPOSES)
+    store.set_setting(DETECTION_ONLY, "1")
+    context = Context(store=store, master=MasterKey.generate(), actor="t")
+    store.upsert_person(PersonRecord("obama", "Barack", "", "staff", date(1961, 8, 4)))
+    assert not record_biometric(context, "obama", "granted", respondent="self").allowed_after
+    summary = index_files(context, [TWO_PEOPLE], workers=1)
+    assert summary.indexed == 1 and summary.matched == 0
+    photo = store.photo_by_sha(_sha(TWO_PEOPLE))
+    faces = store.faces(photo.id)
+    assert len(faces) == 2 and not any(f.has_embedding for f in faces)
+    assert len(store.faces_for_review()) == 2
+    # Named by hand, and covered: the face may be shown.
+    set_consent(context, "obama", "website", "granted")
+    left = min(faces, key=lambda f: f.box.x0)
+    accept(context, left.id, "obama")
+    decision = decide_photo(context, photo.id, "website")
+    assert [f.action for f in sorted(decision.faces, key=lambda f: f.box.x0)] == ["show", "redact"]
+    store.close()

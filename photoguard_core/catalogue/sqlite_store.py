@@ -512,10 +512,17 @@ class SQLiteCatalogue:
             r[0] for r in self.conn.execute("SELECT id FROM faces WHERE key_owner = ?", (owner,))
         ]
 
-    def faces_for_review(self) -> list[FaceRecord]:
-        """Unknown and ambiguous faces: the review queue."""
+    def faces_for_review(self, *, min_size: float = 40, min_score: float = 0.5) -> list[FaceRecord]:
+        """The review queue: unknown and ambiguous faces big and clear enough to name.
+
+        Tiny or weak detections are always redacted anyway; listing them would bury
+        the faces a person can actually decide about.
+        """
         rows = self.conn.execute(
-            "SELECT * FROM faces WHERE assignment IN ('unknown', 'ambiguous') ORDER BY id"
+            "SELECT * FROM faces WHERE assignment IN ('unknown', 'ambiguous') "
+            "AND (manual = 1 OR assignment = 'ambiguous' OR "
+            "(MIN(x1 - x0, y1 - y0) >= ? AND score >= ?)) ORDER BY id",
+            (min_size, min_score),
         ).fetchall()
         return [self._face(r) for r in rows]
 
@@ -555,7 +562,11 @@ class SQLiteCatalogue:
             )
             params.append(group)
         if needs_review:
-            where.append("f.assignment IN ('unknown', 'ambiguous')")
+            where.append(
+                "f.assignment IN ('unknown', 'ambiguous') AND (f.manual = 1 OR "
+                "f.assignment = 'ambiguous' OR (MIN(f.x1 - f.x0, f.y1 - f.y0) >= 40 "
+                "AND f.score >= 0.5))"
+            )
         if event:
             where.append("p.event_id = (SELECT id FROM events WHERE name = ?)")
             params.append(event)
