@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from photoguard_core.catalogue.sqlite_store import SQLiteCatalogue
+from photoguard_core.catalogue.store import CatalogueStore
 from photoguard_core.crypto import (
     MasterKey,
     decrypt_embedding,
@@ -33,7 +33,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class Context:
-    store: SQLiteCatalogue
+    store: CatalogueStore
     master: MasterKey
     actor: str = "cli"
     clock: Callable[[], datetime] = utc_now
