@@ -308,7 +308,8 @@ def biometric() -> None:
 )
 @click.option("--name", "respondent_name", default="", help="Who answered (e.g. the parent).")
 @click.option("--verbal", is_flag=True, help="Not in writing (does not count as PoFA consent).")
-def biometric_set(ctx, person_id, response, respondent, respondent_name, verbal):
+@_json_option
+def biometric_set(ctx, person_id, response, respondent, respondent_name, verbal, as_json):
     """Record a biometric consent response; an objection deletes templates at once."""
     from photoguard_core.enrolment import record_biometric
 
@@ -320,6 +321,9 @@ def biometric_set(ctx, person_id, response, respondent, respondent_name, verbal)
         respondent_name=respondent_name,
         in_writing=not verbal,
     )
+    if as_json:
+        click.echo(json.dumps(change.__dict__, indent=2))
+        return
     state = "allowed" if change.allowed_after else "not allowed"
     click.echo(f"{person_id}: recognition {state}: {change.reason}")
     if change.shredded:
@@ -334,7 +338,8 @@ def biometric_set(ctx, person_id, response, respondent, respondent_name, verbal)
 @click.argument(
     "photos", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def enrol(ctx, person_id, photos):
+@_json_option
+def enrol(ctx, person_id, photos, as_json):
     """Enrol PERSON_ID from reference photos (needs biometric consent)."""
     from photoguard_core.enrolment import enrol as enrol_person
     from photoguard_core.indexing import load_templates, match_photo
@@ -344,6 +349,9 @@ def enrol(ctx, person_id, photos):
     for photo_id in ctx.store.photos_with_faces_to_match():
         with ctx.store.transaction():
             match_photo(ctx, photo_id, templates)
+    if as_json:
+        click.echo(json.dumps({"person_id": person_id, "templates_added": added}))
+        return
     click.echo(f"{person_id}: {added} template(s) added; catalogue re-matched")
 
 
