@@ -21,7 +21,6 @@ from photoguard_core.context import POOL, Context
 from photoguard_core.faces.matching import Template, match_faces
 from photoguard_core.geometry import Box
 from photoguard_core.jobs import scan_job
-from photoguard_core.metadata import read_metadata
 
 #: Assignment state stored for each matching result.
 _STATE = {"matched": "auto", "ambiguous": "ambiguous", "unknown": "unknown"}
@@ -96,7 +95,7 @@ def _store_scan(ctx: Context, outcome: Outcome, templates: list[Template]) -> tu
             size=tuple(scan["size"]),
             status="indexed",
         )
-        ctx.store.set_taken_on(photo_id, _taken_on(Path(outcome.source)))
+        ctx.store.set_taken_on(photo_id, _taken_on(scan.get("taken")))
         ctx.store.delete_faces(photo_id)
         for face in scan["faces"]:
             embedding = None
@@ -201,12 +200,11 @@ def face_embedding(ctx: Context, face_id: int) -> np.ndarray | None:
     return _embedding(ctx, face_id, photo.sha256) if photo else None
 
 
-def _taken_on(path: Path) -> date | None:
-    """The date the photo was taken, from its EXIF (for finding photos by date)."""
+def _taken_on(stamp: str | None) -> date | None:
+    """The date the photo was taken, from its EXIF "YYYY:MM:DD HH:MM:SS" (for finding)."""
     try:
-        stamp = read_metadata(path.read_bytes(), name=str(path)).datetime_original
         return datetime.strptime(stamp[:10], "%Y:%m:%d").date() if stamp else None
-    except (OSError, ValueError):
+    except ValueError:
         return None
 
 

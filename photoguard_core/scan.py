@@ -39,6 +39,7 @@ class ScanResult:
     faces: list[Face]
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    taken: str | None = None  # EXIF DateTimeOriginal as written by the camera
 
     def to_dict(self, *, encodings: bool = False) -> dict[str, Any]:
         faces = []
@@ -56,6 +57,7 @@ class ScanResult:
             "faces": faces,
             "notes": list(self.notes),
             "timings_ms": dict(self.timings_ms),
+            "taken": self.taken,
         }
 
 
@@ -94,6 +96,7 @@ def scan_image(
         faces=[face.scaled(1 / decoded.scale) for face in faces],
         notes=list(decoded.notes),
         timings_ms=timings,
+        taken=read_metadata(data, name=name).datetime_original,
     )
 
 

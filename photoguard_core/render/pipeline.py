@@ -15,12 +15,19 @@ Order matters and each step exists for a reason:
 
 Any failure raises a :class:`~photoguard_core.errors.PhotoguardError`; nothing is
 returned, so no caller can publish half-checked pixels.
+
+Steps 4 (painting) to 6 are shared with :mod:`photoguard_core.render.guarded`,
+which starts from pixels a host already cropped and faces it already knows:
+:func:`decide_face`, :func:`paint`, :func:`finish` and :func:`failing_closed`
+are the one implementation of those rules.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +41,7 @@ from photoguard_core.errors import (
     RenditionError,
 )
 from photoguard_core.faces import detect_faces
-from photoguard_core.faces.types import Face
+from photoguard_core.faces.types import Face, FaceDetector
 from photoguard_core.geometry import Box
 from photoguard_core.images import DecodedImage, ImageLimits, open_image, read_source
 from photoguard_core.metadata import read_metadata, verify_clean
@@ -98,14 +105,27 @@ def render(
     plan = plan or RenditionPlan()
     data, name = read_source(source, name=name, limits=limits)
     manifest = Manifest(source=name, plan=plan.to_dict())
+    with failing_closed(manifest, name):
+        rendition = _render(data, name, plan, limits, manifest)
+    return rendition
+
+
+@contextmanager
+def failing_closed(manifest: Manifest, name: str) -> Iterator[None]:
+    """Record any failure in ``manifest`` and raise it as a :class:`PhotoguardError`.
+
+    Photoguard errors pass through with the manifest attached (for the audit
+    record); anything else is a library bug, which must still fail closed with a
+    reason rather than escape as an exception a caller might not expect.
+    """
     try:
-        return _render(data, name, plan, limits, manifest)
+        yield
     except PhotoguardError as err:
         manifest.error = str(err)
         if isinstance(err, RenditionError) and err.manifest is None:
             err.manifest = manifest
         raise
-    except Exception as err:  # a library bug must still fail closed, with a reason
+    except Exception as err:
         manifest.error = f"internal error: {type(err).__name__}: {err}"
         raise RenditionError(name, manifest.error, manifest) from err
 
@@ -127,7 +147,7 @@ def _render(
     if plan.redact_faces:
         with manifest.timed("detect"):
             faces = _detect_full_res(decoded, plan)
-    manifest.faces = [_decide(face, plan) for face in faces]
+    manifest.faces = [decide_face(face, plan.show, plan) for face in faces]
 
     with manifest.timed("resize"):
         image = _fit(decoded.image, plan.max_size)
@@ -137,13 +157,47 @@ def _render(
     with manifest.timed("redact"):
         for outcome in manifest.faces:
             if outcome.action == "redacted":
-                outcome.region = _paint(image, outcome.face.box.scaled(to_output), plan, painted)
+                outcome.region = paint(image, outcome.face.box.scaled(to_output), plan, painted)
         for box in plan.redact:
-            manifest.extra_regions.append(_paint(image, box.scaled(to_output), plan, painted))
+            manifest.extra_regions.append(paint(image, box.scaled(to_output), plan, painted))
 
-    fmt = _output_format(plan, decoded)
-    if plan.redact_faces and plan.recheck:
-        out = _encode_rechecked(image, fmt, plan, manifest, painted, to_output, name)
+    shown = [o.face.box.scaled(to_output) for o in manifest.faces if o.action == "shown"]
+    return finish(
+        image,
+        _output_format(plan, decoded),
+        plan,
+        manifest,
+        painted,
+        shown=shown,
+        recheck=plan.detector if plan.redact_faces and plan.recheck else None,
+        to_source=1 / to_output,
+        name=name,
+    )
+
+
+def finish(
+    image: Image.Image,
+    fmt: str,
+    plan: RenditionPlan,
+    manifest: Manifest,
+    painted: list[tuple[Box, str]],
+    *,
+    shown: Sequence[Box],
+    recheck: str | FaceDetector | None,
+    to_source: float,
+    name: str,
+) -> Rendition:
+    """Encode the painted ``image``, re-check it with ``recheck``, verify it, or raise.
+
+    ``shown`` are the faces left visible, in ``image``'s coordinates; ``painted``
+    the regions painted so far as (box, style). ``recheck`` None skips detection
+    (a plan that redacts nothing). ``to_source`` scales ``image`` coordinates to
+    the coordinates the manifest records faces in.
+    """
+    if recheck is not None:
+        out = _encode_rechecked(
+            image, fmt, plan, manifest, painted, list(shown), recheck, to_source, name
+        )
     else:
         with manifest.timed("encode"):
             out = encode_image(image, fmt, quality=plan.quality)
@@ -176,11 +230,12 @@ def _detect_full_res(decoded: DecodedImage, plan: RenditionPlan) -> list[Face]:
     return [face.scaled(1 / decoded.scale) for face in found]
 
 
-def _decide(face: Face, plan: RenditionPlan) -> FaceOutcome:
-    best = max((face.box.iou(box) for box in plan.show), default=0.0)
+def decide_face(face: Face, show: Sequence[Box], plan: RenditionPlan) -> FaceOutcome:
+    """Shown only when ``face`` matches a cleared box in ``show``; otherwise redacted."""
+    best = max((face.box.iou(box) for box in show), default=0.0)
     if best >= plan.match_iou:
         return FaceOutcome(face, "shown", f"cleared for {plan.purpose}")
-    if plan.show:
+    if show:
         return FaceOutcome(face, "redacted", f"not cleared for {plan.purpose}")
     return FaceOutcome(face, "redacted", "every face is redacted")
 
@@ -194,13 +249,18 @@ def _fit(image: Image.Image, max_size: int | None) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _paint(
+def paint(
     image: Image.Image,
     face_box: Box,
     plan: RenditionPlan,
     painted: list[tuple[Box, str]],
     style: str | None = None,
 ) -> Box:
+    """Redact ``face_box`` grown as the plan says; record and return the painted box.
+
+    ``face_box`` may reach past the image's edge and should not be clipped first:
+    the region is grown from the whole face, then clipped.
+    """
     style = style or plan.style
     region = redact_region(
         image, region_for(face_box, plan.grow, plan.shape), style_name=style, shape=plan.shape
@@ -215,7 +275,9 @@ def _encode_rechecked(
     plan: RenditionPlan,
     manifest: Manifest,
     painted: list[tuple[Box, str]],
-    to_output: float,
+    shown: list[Box],
+    detector: str | FaceDetector,
+    to_source: float,
     name: str,
 ) -> bytes:
     """Encode, decode what was written, detect again; repeat until nothing unplanned shows.
@@ -223,14 +285,13 @@ def _encode_rechecked(
     The check runs on the decoded *bytes*, not on the array before encoding:
     compression changes pixels, and what is published is what must be checked.
     """
-    shown = [o.face.box.scaled(to_output) for o in manifest.faces if o.action == "shown"]
     escalated = late = 0
     for _round in range(MAX_RECHECK_ROUNDS):
         with manifest.timed("encode"):
             out = encode_image(image, fmt, quality=plan.quality)
         with manifest.timed("recheck"):
             published = np.asarray(Image.open(io.BytesIO(out)).convert("RGB"))
-            found = detect_faces(published, detector=plan.detector, min_face=plan.min_face)
+            found = detect_faces(published, detector=detector, min_face=plan.min_face)
         leaks, new, over_solid = _classify(found, shown, painted, plan.match_iou)
         if not leaks and not new:
             manifest.check(
@@ -251,9 +312,9 @@ def _encode_rechecked(
             escalated += 1
         for face in new:
             outcome = FaceOutcome(
-                face.scaled(1 / to_output), "redacted", "found by the re-check on the output"
+                face.scaled(to_source), "redacted", "found by the re-check on the output"
             )
-            outcome.region = _paint(image, face.box, plan, painted)
+            outcome.region = paint(image, face.box, plan, painted)
             manifest.faces.append(outcome)
             late += 1
     manifest.check("redaction", False, f"faces still found after {MAX_RECHECK_ROUNDS} rounds")

@@ -4,6 +4,11 @@ A style paints over one region of an RGB image in place. Adding a style means
 writing one function and decorating it with :func:`style`; the plan validates
 names against :data:`photoguard_core.render.plan.STYLES`.
 
+A region may reach past the image's edge (a face half out of a crop): only the
+part inside is painted, but a style is told the size of the *whole* region, so a
+half-visible face gets the same coarse mosaic as a whole one instead of finer
+cells that keep more of it.
+
 Why these two: a solid fill keeps nothing of the face. Pixelation alone is not
 enough (small mosaics have been re-identified most of the time in published
 studies), so ours keeps only a handful of cells across the *grown* region (about
@@ -21,7 +26,9 @@ from PIL import Image, ImageDraw, ImageFilter
 from photoguard_core.errors import PlanError
 from photoguard_core.geometry import Box
 
-StyleFn = Callable[[Image.Image], Image.Image]
+#: ``fn(patch, region_size) -> patch``: ``patch`` is the visible part of the region,
+#: ``region_size`` (width, height) the whole region's, edges included.
+StyleFn = Callable[[Image.Image, tuple[float, float]], Image.Image]
 _STYLES: dict[str, StyleFn] = {}
 
 #: Solid fill colour: a neutral grey that reads as "hidden on purpose".
@@ -35,7 +42,7 @@ _ELLIPSE_GROW = (math.sqrt(2) - 1) / 2
 
 
 def style(name: str) -> Callable[[StyleFn], StyleFn]:
-    """Register a redaction style: ``fn(patch) -> patch`` of the same size."""
+    """Register a redaction style: ``fn(patch, region_size) -> patch`` of the same size."""
 
     def register(fn: StyleFn) -> StyleFn:
         _STYLES[name] = fn
@@ -45,15 +52,16 @@ def style(name: str) -> Callable[[StyleFn], StyleFn]:
 
 
 @style("solid")
-def _solid(patch: Image.Image) -> Image.Image:
+def _solid(patch: Image.Image, _region_size: tuple[float, float]) -> Image.Image:
     return Image.new("RGB", patch.size, FILL)
 
 
 @style("pixelate")
-def _pixelate(patch: Image.Image) -> Image.Image:
+def _pixelate(patch: Image.Image, region_size: tuple[float, float]) -> Image.Image:
     w, h = patch.size
     cells = max(1, PIXELATE_CELLS)
-    cell = max(w, h) / cells
+    # Cells sized on the whole region: clipping must not make the mosaic finer.
+    cell = max(max(region_size), w, h) / cells
     small = patch.resize((max(1, round(w / cell)), max(1, round(h / cell))), Image.Resampling.BOX)
     coarse = small.resize((w, h), Image.Resampling.NEAREST)
     return coarse.filter(ImageFilter.GaussianBlur(radius=max(1.0, cell / 2)))
@@ -72,7 +80,9 @@ def region_for(face: Box, grow: float, shape: str) -> Box:
 def redact_region(image: Image.Image, region: Box, *, style_name: str, shape: str) -> Box:
     """Paint ``region`` of ``image`` (RGB, modified in place); return the painted box.
 
-    The region is clipped to the image and rounded outward, never inward.
+    The region is clipped to the image and rounded outward, never inward; pass
+    the *unclipped* region of a face that reaches past the edge (see the module
+    docstring).
     """
     try:
         paint = _STYLES[style_name]
@@ -82,7 +92,7 @@ def redact_region(image: Image.Image, region: Box, *, style_name: str, shape: st
     x1, y1 = min(x1, image.width), min(y1, image.height)
     if x1 <= x0 or y1 <= y0:
         return Box(x0, y0, x0, y0)
-    patch = paint(image.crop((x0, y0, x1, y1)))
+    patch = paint(image.crop((x0, y0, x1, y1)), (region.width, region.height))
     if shape == "ellipse":
         mask = Image.new("L", patch.size, 0)
         # Ellipse against the *unclipped* region, so clipping at the border does
