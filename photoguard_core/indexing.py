@@ -62,7 +62,8 @@ def index_files(
     # Detection-only schools process no biometric data at all: no encodings.
     for outcome in _scan(todo, workers, encode=not ctx.detection_only):
         if outcome.ok:
-            faces, matched = _store_scan(ctx, outcome, templates)
+            location = str(Path(outcome.source).resolve())
+            faces, matched = record_scan(ctx, outcome.payload, location, templates)
             summary.indexed += 1
             summary.faces += faces
             summary.matched += matched
@@ -84,9 +85,41 @@ def _scan(files: list[Path], workers: int | None, *, encode: bool) -> Iterator[O
     )
 
 
-def _store_scan(ctx: Context, outcome: Outcome, templates: list[Template]) -> tuple[int, int]:
-    scan = outcome.payload
-    location = str(Path(outcome.source).resolve())
+def index_bytes(ctx: Context, data: bytes, location: str, *, name: str | None = None) -> int:
+    """Index one photo held in memory (an upload, a file from remote storage).
+
+    ``location`` says where the original lives, in the host's terms (a path, a
+    storage name, a Nextcloud file id). Returns the photo id. Decoding errors
+    raise, after the failure is recorded.
+    """
+    from photoguard_core.scan import scan_image
+
+    try:
+        scan = scan_image(data, name=name or location, encode=not ctx.detection_only)
+    except Exception as err:
+        with ctx.store.transaction():
+            photo_id = ctx.store.save_photo(
+                hashlib.sha256(data).hexdigest(),
+                location,
+                fmt=None,
+                size=None,
+                status="failed",
+                error=str(err),
+            )
+            ctx.store.audit(ctx.actor, "index_failed", "photo", str(photo_id), {"error": str(err)})
+        raise
+    record_scan(ctx, scan.to_dict(encodings=True), location, load_templates(ctx))
+    return ctx.store.photo_by_sha(scan.sha256).id
+
+
+def record_scan(
+    ctx: Context, scan: dict, location: str, templates: list[Template]
+) -> tuple[int, int]:
+    """Store one scan (as ``ScanResult.to_dict(encodings=True)``): photo, faces, matches.
+
+    One transaction: a crash leaves the photo either fully recorded or absent.
+    Returns (faces, matched).
+    """
     with ctx.store.transaction():
         photo_id = ctx.store.save_photo(
             scan["sha256"],

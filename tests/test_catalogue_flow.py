@@ -268,3 +268,18 @@ def test_detection_only_stores_no_biometric_data(tmp_path: Path):
     decision = decide_photo(context, photo.id, "website")
     assert [f.action for f in sorted(decision.faces, key=lambda f: f.box.x0)] == ["show", "redact"]
     store.close()
+
+
+def test_index_bytes_from_an_upload(ctx: Context):
+    from photoguard_core.errors import ImageError
+    from photoguard_core.indexing import index_bytes
+
+    data = TWO_PEOPLE.read_bytes()
+    photo_id = index_bytes(ctx, data, "upload:1")
+    photo = ctx.store.photo(photo_id)
+    assert photo.location == "upload:1" and photo.status == "indexed"
+    assert sorted(f.person_id for f in ctx.store.faces(photo_id)) == ["biden", "obama"]
+    with pytest.raises(ImageError):
+        index_bytes(ctx, data[: len(data) // 3], "upload:2")
+    failed = [p for p in ctx.store.photos() if p.location == "upload:2"]
+    assert failed and failed[0].status == "failed" and "truncated" in failed[0].error
