@@ -57,12 +57,15 @@ class Context:
         if stored is None:
             if not create:
                 return None
+            # A new key is not cached: if the surrounding transaction rolls back,
+            # its stored row is gone, and a cached copy would seal data nobody can
+            # open again. The next call reads it back from the store.
             key = new_data_key()
             self.store.save_wrapped_key(
                 owner, wrap_key(self.master, key, person_id=owner), self.master.key_id
             )
-        else:
-            key = unwrap_key(self.master, stored[0], person_id=owner)
+            return key
+        key = unwrap_key(self.master, stored[0], person_id=owner)
         self._keys[owner] = key
         return key
 

@@ -119,7 +119,9 @@ def render_for_purpose(
         return PublishResult(photo_id, purpose, "failed", None, None, error=reason)
     decision = decide_photo(ctx, photo_id, purpose, at)
     if decision.outcome == "withheld":
-        _retire(ctx, photo_id, purpose)
+        with ctx.store.transaction():
+            stale = _retire(ctx, photo_id, purpose)
+        _delete_files(stale)
         ctx.store.audit(
             ctx.actor,
             "render",
@@ -149,7 +151,7 @@ def render_for_purpose(
         return PublishResult(photo_id, purpose, "failed", None, decision, error=err.reason)
     path = write_rendition(rendition, out_dir)
     with ctx.store.transaction():
-        _retire(ctx, photo_id, purpose, keep=path)
+        stale = _retire(ctx, photo_id, purpose, keep=path)
         ctx.store.add_rendition(
             photo_id,
             purpose,
@@ -171,17 +173,24 @@ def render_for_purpose(
                 "redacted": rendition.manifest.redacted_count,
             },
         )
+    _delete_files(stale)
     return PublishResult(photo_id, purpose, decision.outcome, path, decision, rendition.manifest)
 
 
-def _retire(ctx: Context, photo_id: int, purpose: str, keep: Path | None = None) -> list[str]:
-    """Supersede the current copies for this purpose and delete their files."""
-    removed = []
+def _retire(ctx: Context, photo_id: int, purpose: str, keep: Path | None = None) -> list[Path]:
+    """Supersede the current copies for this purpose; return the files to delete.
+
+    The files go only after the transaction commits (see :func:`_delete_files`):
+    deleting inside it would leave a current record without its file on rollback.
+    """
+    stale = []
     for old in ctx.store.supersede_renditions(photo_id, purpose):
         old_path = Path(old.location)
-        if keep is not None and old_path == keep:
-            continue
-        if old_path.exists():
-            old_path.unlink()
-            removed.append(str(old_path))
-    return removed
+        if keep is None or old_path != keep:
+            stale.append(old_path)
+    return stale
+
+
+def _delete_files(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

@@ -619,12 +619,14 @@ class SQLiteCatalogue:
         return int(cur.lastrowid)
 
     def supersede_renditions(self, photo_id: int, purpose: str) -> list[RenditionRecord]:
-        current = self.renditions([photo_id], purpose)
-        self.conn.execute(
-            "UPDATE renditions SET superseded_at = ? WHERE photo_id = ? AND purpose = ? "
-            "AND superseded_at IS NULL",
-            (now_iso(), photo_id, purpose),
-        )
+        """Mark the current copies superseded and return exactly those (one transaction,
+        so a copy added meanwhile is neither missed nor superseded unreturned)."""
+        with self.transaction():
+            current = self.renditions([photo_id], purpose)
+            self.conn.executemany(
+                "UPDATE renditions SET superseded_at = ? WHERE id = ?",
+                [(now_iso(), r.id) for r in current],
+            )
         return current
 
     def renditions(

@@ -150,7 +150,7 @@ def _render(
     manifest.faces = [decide_face(face, plan.show, plan) for face in faces]
 
     with manifest.timed("resize"):
-        image = _fit(decoded.image, plan.max_size)
+        image = fit_within(decoded.image, plan.max_size)
     to_output = image.width / decoded.full_size[0]
 
     painted: list[tuple[Box, str]] = []  # (painted box in output coords, style used)
@@ -164,7 +164,7 @@ def _render(
     shown = [o.face.box.scaled(to_output) for o in manifest.faces if o.action == "shown"]
     return finish(
         image,
-        _output_format(plan, decoded),
+        output_format(plan, decoded.format),
         plan,
         manifest,
         painted,
@@ -240,7 +240,7 @@ def decide_face(face: Face, show: Sequence[Box], plan: RenditionPlan) -> FaceOut
     return FaceOutcome(face, "redacted", "every face is redacted")
 
 
-def _fit(image: Image.Image, max_size: int | None) -> Image.Image:
+def fit_within(image: Image.Image, max_size: int | None) -> Image.Image:
     """A copy no larger than ``max_size`` on its long side (never enlarged)."""
     if max_size is None or max(image.size) <= max_size:
         return image.copy()
@@ -297,8 +297,8 @@ def _encode_rechecked(
             manifest.check(
                 "redaction",
                 True,
-                f"re-detection on the written {fmt} found no face in {len(painted)} "
-                "redacted region(s)"
+                f"re-detection ({_name_of(detector)}) on the written {fmt} found no face in "
+                f"{len(painted)} redacted region(s)"
                 + (f"; {escalated} escalated to solid" if escalated else "")
                 + (f"; {late} late face(s) redacted" if late else "")
                 + (f"; {over_solid} detection(s) over solid fill ignored" if over_solid else ""),
@@ -321,6 +321,10 @@ def _encode_rechecked(
     raise RedactionCheckError(
         name, f"faces still detectable after {MAX_RECHECK_ROUNDS} re-check rounds", manifest
     )
+
+
+def _name_of(detector: str | FaceDetector) -> str:
+    return detector if isinstance(detector, str) else detector.name
 
 
 def _classify(
@@ -352,7 +356,8 @@ def _classify(
     return leaks, new, over_solid
 
 
-def _output_format(plan: RenditionPlan, decoded: DecodedImage) -> str:
+def output_format(plan: RenditionPlan, source_format: str | None) -> str:
+    """The plan's format; for "auto" the source's family (Pillow's format name), else JPEG."""
     if plan.format != "auto":
         return plan.format
-    return _AUTO_FORMAT.get(decoded.format, "jpeg")
+    return _AUTO_FORMAT.get(source_format or "", "jpeg")

@@ -181,6 +181,27 @@ class Transform:
         a, b, c, d, e, f = self.matrix
         return (a * x + b * y + c, d * x + e * y + f)
 
+    def apply_image(
+        self, image: Image.Image, resample: Image.Resampling = Image.Resampling.LANCZOS
+    ) -> Image.Image:
+        """Perform the steps on ``image`` with Pillow, for hosts that have no renderer.
+
+        ``image`` must be ``source_size``: pixels of another size would not match
+        the boxes mapped through this transform.
+        """
+        if image.size != self.source_size:
+            raise PlanError(
+                None, f"image is {image.size}, the transform expects {self.source_size}"
+            )
+        for step in self.steps:
+            if isinstance(step, Crop):
+                image = image.crop(step.box)
+            elif isinstance(step, Resize):
+                image = image.resize((step.width, step.height), resample)
+            else:
+                image = image.transpose(step.method)
+        return image
+
     @property
     def source_box(self) -> Box:
         """The part of the source that the output frame shows (source coordinates).

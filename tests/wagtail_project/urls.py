@@ -1,0 +1,15 @@
+"""URLs of the test site: the Wagtail admin, documents and page serving."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    # Last: everything else is a Wagtail page.
+    path("", include(wagtail_urls)),
+]
