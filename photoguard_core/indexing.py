@@ -85,15 +85,22 @@ def _scan(files: list[Path], workers: int | None, *, encode: bool) -> Iterator[O
     )
 
 
-def index_bytes(ctx: Context, data: bytes, location: str, *, name: str | None = None) -> int:
+def index_bytes(
+    ctx: Context, data: bytes, location: str, *, name: str | None = None, force: bool = False
+) -> int:
     """Index one photo held in memory (an upload, a file from remote storage).
 
     ``location`` says where the original lives, in the host's terms (a path, a
-    storage name, a Nextcloud file id). Returns the photo id. Decoding errors
-    raise, after the failure is recorded.
+    storage name, a Nextcloud file id). Returns the photo id. A photo already
+    indexed (same content) is left as it is — re-indexing would drop the faces
+    staff confirmed — unless ``force``. Decoding errors raise, after the failure
+    is recorded.
     """
     from photoguard_core.scan import scan_image
 
+    known = ctx.store.photo_by_sha(hashlib.sha256(data).hexdigest())
+    if known is not None and known.status == "indexed" and not force:
+        return known.id
     try:
         scan = scan_image(data, name=name or location, encode=not ctx.detection_only)
     except Exception as err:

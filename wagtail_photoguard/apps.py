@@ -22,3 +22,6 @@ class WagtailPhotoguardConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks (imported for its side effect).
         from wagtail_photoguard import checks  # noqa: F401
+        from wagtail_photoguard.signal_handlers import register_signal_handlers
+
+        register_signal_handlers()

@@ -31,6 +31,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["localhost", "testserver", "127.0.0.1"]
 
 INSTALLED_APPS = [
+    "tests.wagtail_project.school",
     "wagtail_photoguard",
     "wagtail.sites",
     "wagtail.users",
@@ -118,3 +119,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WAGTAIL_SITE_NAME = "photoguard test school"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
+# The site's images are guarded: every rendition goes through photoguard.
+WAGTAILIMAGES_IMAGE_MODEL = "school.SchoolImage"
+
+# A master key made for this process only (a real site reads it from a file outside
+# the project or from PHOTOGUARD_MASTER_KEY).
+_KEY_FILE = RUNTIME_DIR / "keys" / "master.key"
+_KEY_FILE.parent.mkdir(mode=0o700)
+from photoguard_core.crypto import MasterKey  # noqa: E402
+
+MasterKey.generate().save(_KEY_FILE)
+PHOTOGUARD = {"DEFAULT_PURPOSE": "website", "MASTER_KEY_FILE": str(_KEY_FILE)}
