@@ -21,20 +21,25 @@ def image_location(image) -> str:
 
 @task()
 def index_image_task(app_label: str, model_name: str, pk: str) -> None:
+    """Index one image in the background (see :func:`index_image`)."""
+    index_image(apps.get_model(app_label, model_name).objects.get(pk=pk))
+
+
+def index_image(image, *, actor: str = "indexer") -> bool:
     """Find, encode and match the faces of one image; then drop its renditions, which
     were made (fully redacted) before its faces were known. Re-running is harmless:
-    a photo already indexed is recognised by its content hash."""
+    a photo already indexed is recognised by its content hash. Returns success."""
     from wagtail_photoguard.renditions import delete_guarded_renditions
     from wagtail_photoguard.site_context import core_context
 
-    image = apps.get_model(app_label, model_name).objects.get(pk=pk)
     with image.open_file() as handle:
         data = handle.read()
-    ctx = core_context(actor="indexer")
+    ctx = core_context(actor=actor)
     try:
         index_bytes(ctx, data, image_location(image), name=f"image {image.pk}")
     except PhotoguardError as err:
         # Recorded as failed in the catalogue; its renditions stay fully redacted.
         log.warning("image %s could not be indexed: %s", image.pk, err.reason)
-        return
+        return False
     delete_guarded_renditions([image])
+    return True

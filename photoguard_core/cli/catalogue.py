@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from photoguard_core.audit import check_seal, filter_entries, flag_bursts, seal_head, verify_chain
+from photoguard_core.audit import filter_entries, flag_bursts, seal_head
+from photoguard_core.audit_check import verify_audit
 from photoguard_core.backup import BackupError
 from photoguard_core.batch import collect
 from photoguard_core.catalogue.sqlite_store import SQLiteCatalogue
@@ -636,25 +637,6 @@ def audit_show(ctx, person, user, action, since, until, as_json):
         click.echo(
             f"BURST: {b.actor} {b.action} x{b.count} between {b.start} and {b.end}", err=True
         )
-
-
-def verify_audit(ctx: Context):
-    entries = ctx.store.audit_entries()
-    head_record = ctx.store.audit_head()
-    head = None
-    problems = []
-    if head_record is not None:
-        if check_seal(ctx.master, head_record["seq"], head_record["hash"], head_record["seal"]):
-            head = (head_record["seq"], head_record["hash"])
-        else:
-            problems.append("the sealed head does not match the master key: the head was edited")
-    elif entries:
-        problems.append("no sealed head recorded")
-    result = verify_chain(entries, head=head)
-    if problems:
-        result.ok = False
-        result.problems = problems + list(result.problems)
-    return result
 
 
 @catalogue_command()
