@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_PURPOSE": "website",
     "MASTER_KEY_FILE": None,
     "RECHECK_DETECTOR": "centerface",
+    "ORIGINALS_STORAGE": "photoguard_originals",
 }
 
 

@@ -18,10 +18,24 @@ the images API, srcset and admin thumbnails all come through
 
 from __future__ import annotations
 
-from wagtail.images.models import AbstractImage, AbstractRendition
+from django.utils.translation import gettext_lazy as _
+from wagtail.images.models import AbstractImage, AbstractRendition, WagtailImageField, get_upload_to
+
+from wagtail_photoguard.storage import originals_storage
 
 
 class AbstractGuardedImage(AbstractImage):
+    # Wagtail's own field, kept in photoguard's private storage: originals carry
+    # unredacted faces and GPS, so they never sit under MEDIA where anyone can guess
+    # their URL (see wagtail_photoguard.storage).
+    file = WagtailImageField(
+        verbose_name=_("file"),
+        upload_to=get_upload_to,
+        width_field="width",
+        height_field="height",
+        storage=originals_storage,
+    )
+
     def generate_rendition_file(self, filter, *, source=None):  # noqa: A002 - Wagtail's name
         from wagtail_photoguard.rendering import guarded_rendition_file
 

@@ -131,3 +131,15 @@ from photoguard_core.crypto import MasterKey  # noqa: E402
 
 MasterKey.generate().save(_KEY_FILE)
 PHOTOGUARD = {"DEFAULT_PURPOSE": "website", "MASTER_KEY_FILE": str(_KEY_FILE)}
+
+# Originals live in photoguard's private storage, beside media rather than under it,
+# so nothing that serves MEDIA_ROOT can serve an original (wagtail_photoguard.storage).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "photoguard_originals": {
+        "BACKEND": "wagtail_photoguard.storage.PrivateOriginalsStorage",
+        "OPTIONS": {"location": str(RUNTIME_DIR / "private" / "originals")},
+    },
+}
+PHOTOGUARD["ORIGINALS_STORAGE"] = "photoguard_originals"

@@ -25,6 +25,7 @@ from wagtail_photoguard.models.people import (
     PersonFlag,
     PersonGroup,
 )
+from wagtail_photoguard.models.permissions import PhotoguardPermission
 from wagtail_photoguard.models.photos import (
     Event,
     Face,
@@ -66,6 +67,7 @@ __all__ = [
     "PhotoRendition",
     "PhotoTag",
     "PhotoUsage",
+    "PhotoguardPermission",
     "Purpose",
     "Tag",
 ]

@@ -1,0 +1,1 @@
+"""photoguard's own views (originals for permitted staff)."""
