@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import piexif
 import pytest
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
@@ -19,6 +18,7 @@ from photoguard_core.consent_records import set_consent
 from photoguard_core.enrolment import enrol, record_biometric
 from photoguard_core.faces import detect_faces, encode_faces
 from photoguard_core.metadata import read_metadata
+from tests.photos import with_gps
 from wagtail_photoguard.consent import record_consent
 from wagtail_photoguard.site_context import core_context
 
@@ -26,20 +26,6 @@ IDENTITY = Path(__file__).parent / "fixtures" / "identity" / "images"
 TWO_PEOPLE = IDENTITY / "fr__examples__two_people.jpg"  # Obama left, Biden right
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _with_gps(path: Path) -> bytes:
-    """The photo as a phone would upload it: with a GPS position in its EXIF."""
-    gps = {
-        piexif.GPSIFD.GPSLatitudeRef: b"N",
-        piexif.GPSIFD.GPSLatitude: ((51, 1), (30, 1), (0, 1)),
-        piexif.GPSIFD.GPSLongitudeRef: b"W",
-        piexif.GPSIFD.GPSLongitude: ((0, 1), (7, 1), (0, 1)),
-    }
-    exif = piexif.dump({"0th": {}, "Exif": {}, "GPS": gps, "1st": {}, "thumbnail": None})
-    out = io.BytesIO()
-    piexif.insert(exif, path.read_bytes(), out)
-    return out.getvalue()
 
 
 def _encodings(data: bytes) -> list[np.ndarray]:
@@ -86,7 +72,7 @@ def _upload(data: bytes, name: str = "jane-smith-year4.jpg"):
 
 
 def test_upload_index_and_guarded_renditions(school):
-    data = _with_gps(TWO_PEOPLE)
+    data = with_gps(TWO_PEOPLE)
     assert read_metadata(data).gps is not None
     image = _upload(data)
     faces = school.store.faces(school.store.photos()[-1].id)

@@ -7,7 +7,6 @@ import hashlib
 import io
 from pathlib import Path
 
-import piexif
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +21,7 @@ from wagtail.images.views.serve import generate_image_url
 
 from photoguard_core.audit import ORIGINAL_VIEW
 from photoguard_core.metadata import read_metadata
+from tests.photos import with_gps
 from wagtail_photoguard.site_context import core_context
 from wagtail_photoguard.storage import (
     NoPublicURL,
@@ -36,20 +36,6 @@ TWO_PEOPLE = IDENTITY / "fr__examples__two_people.jpg"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _with_gps(path: Path) -> bytes:
-    """A phone's upload: the photo with a GPS position, which no public file may carry."""
-    gps = {
-        piexif.GPSIFD.GPSLatitudeRef: b"N",
-        piexif.GPSIFD.GPSLatitude: ((51, 1), (30, 1), (0, 1)),
-        piexif.GPSIFD.GPSLongitudeRef: b"W",
-        piexif.GPSIFD.GPSLongitude: ((0, 1), (7, 1), (0, 1)),
-    }
-    exif = piexif.dump({"0th": {}, "Exif": {}, "GPS": gps, "1st": {}, "thumbnail": None})
-    out = io.BytesIO()
-    piexif.insert(exif, path.read_bytes(), out)
-    return out.getvalue()
-
-
 @pytest.fixture
 def uploaded():
     """One uploaded image and its original bytes (faces indexed, consents unset)."""
@@ -60,7 +46,7 @@ def uploaded():
     from photoguard_core.consent import DEFAULT_PURPOSES
 
     core_context(actor="dsl").store.save_purposes(DEFAULT_PURPOSES)
-    data = _with_gps(TWO_PEOPLE)
+    data = with_gps(TWO_PEOPLE)
     image = get_image_model()(title="Sports day")
     image.file = ImageFile(io.BytesIO(data), name="jane-smith-year4.jpg")
     image.save()
