@@ -429,3 +429,11 @@ def test_decoded_image_is_frozen() -> None:
     decoded = open_image(FILES / "pillow__Tests__images__hopper.jpg")
     with pytest.raises(dataclasses.FrozenInstanceError):
         decoded.scale = 2.0  # type: ignore[misc]
+
+
+def test_upright_size_reads_the_header_only():
+    from photoguard_core.images import open_image, upright_size
+
+    rotated = EXIF_DIR / "pillow__Tests__images__hopper_orientation_6.jpg"
+    assert upright_size(rotated) == open_image(rotated).full_size
+    assert upright_size(rotated) == tuple(reversed(Image.open(rotated).size))

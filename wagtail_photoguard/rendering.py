@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 
 from photoguard_core.errors import PhotoguardError
 from photoguard_core.geometry import Box
-from photoguard_core.images import open_image
+from photoguard_core.images import open_image, upright_size
 from photoguard_core.publishing import decide_photo, purpose_named
 from photoguard_core.render import RenditionPlan
 from photoguard_core.render.guarded import redact_everything, render_or_redact
@@ -44,12 +44,12 @@ def guarded_rendition_file(image, filter_, *, source=None) -> ContentFile:
     try:
         # Decode only as large as the crop needs (JPEG draft): a 12 MP original for
         # an 800 px rendition decodes at a quarter of the cost.
-        full = open_image(data, name=name, target_long_side=1)  # header-cheap size probe
-        transform_ = filter_.get_transform(image, full.full_size)
+        full_size = upright_size(data, name=name)  # header only, no pixels yet
+        transform_ = filter_.get_transform(image, full_size)
         rect = tuple(transform_.get_rect().round())
         size = tuple(int(v) for v in transform_.size)
         decoded = open_image(
-            data, name=name, target_long_side=_needed_long_side(full.full_size, rect, size)
+            data, name=name, target_long_side=_needed_long_side(full_size, rect, size)
         )
     except PhotoguardError as err:
         log.warning("%s: cannot decode (%s); serving a blank frame", name, err.reason)

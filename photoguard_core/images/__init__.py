@@ -15,7 +15,13 @@ from photoguard_core.images.formats import (
     format_named,
     sniff_format,
 )
-from photoguard_core.images.intake import DecodedImage, ImageLimits, open_image, read_source
+from photoguard_core.images.intake import (
+    DecodedImage,
+    ImageLimits,
+    open_image,
+    read_source,
+    upright_size,
+)
 
 __all__ = [
     "FORMATS",
@@ -26,5 +32,6 @@ __all__ = [
     "format_named",
     "open_image",
     "read_source",
+    "upright_size",
     "sniff_format",
 ]

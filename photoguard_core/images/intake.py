@@ -153,6 +153,28 @@ def open_image(
     )
 
 
+def upright_size(
+    source: str | Path | bytes, *, name: str | None = None, limits: ImageLimits | None = None
+) -> tuple[int, int]:
+    """The upright full-resolution size, read from the header without decoding pixels.
+
+    Lets a host plan a crop (and decode only as large as it needs) before paying for
+    a decode. Raises the same typed errors as :func:`open_image` for what the header
+    alone can show (not an image, bomb, unreadable).
+    """
+    limits = limits or ImageLimits()
+    label = name or (str(source) if isinstance(source, str | Path) else "<bytes>")
+    data = _read_bytes(source, label, limits)
+    expected = sniff_format(data[:256])
+    if expected is None:
+        raise UnsupportedFormatError(label, _describe_unknown(data))
+    with _Opened(data, label, expected) as opened:
+        _check_pixel_limit(opened, label, limits)
+        orientation = _read_orientation(opened, [])
+        w, h = opened.size
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
 # --- reading and opening ------------------------------------------------------------
 
 
