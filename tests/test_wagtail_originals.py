@@ -168,6 +168,11 @@ def test_permitted_staff_get_the_original_and_it_is_audited(client, uploaded, wh
     assert last.actor == who
     photo = store.photo_by_sha(hashlib.sha256(data).hexdigest())
     assert (last.object_type, last.object_id) == ("photo", str(photo.id))
+    # Also in Wagtail's own history of the image.
+    from wagtail.models import ModelLogEntry
+
+    history = ModelLogEntry.objects.filter(action="photoguard.original_view", user=user)
+    assert history.filter(object_id=str(image.pk)).count() == 1
     assert client.post(image.file.url).status_code == 405  # reads only
 
 

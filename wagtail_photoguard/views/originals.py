@@ -20,11 +20,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 from wagtail.images import get_image_model
+from wagtail.log_actions import log
 
 from photoguard_core.audit import ORIGINAL_VIEW
 from wagtail_photoguard.models.permissions import VIEW_ORIGINALS
 from wagtail_photoguard.site_context import core_context
 from wagtail_photoguard.tasks import image_location
+from wagtail_photoguard.wagtail_hooks import ORIGINAL_VIEW_ACTION
 
 #: Wagtail's own "may use the admin" permission: originals are for staff, not for any
 #: account that happens to hold the photoguard permission.
@@ -79,6 +81,7 @@ def original(request: HttpRequest, image_id: int) -> HttpResponse:
         object_id,
         {"location": image_location(image), "bytes": len(data)},
     )
+    log(instance=image, action=ORIGINAL_VIEW_ACTION, user=user)  # shown in Wagtail's history
 
     content_type = mimetypes.guess_type(image.file.name)[0] or "application/octet-stream"
     response = HttpResponse(data, content_type=content_type)
