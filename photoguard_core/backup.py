@@ -43,6 +43,7 @@ from typing import BinaryIO, cast
 from photoguard_core.audit.chain import ChainReport
 from photoguard_core.crypto.envelope import atomic_output, decrypt_stream, encrypt_stream
 from photoguard_core.crypto.keys import DecryptionError, MasterKey, fsync_directory
+from photoguard_core.filehash import sha256_file
 
 BACKUP_MAGIC = b"PGBACKUP"
 BACKUP_VERSION = 1
@@ -104,7 +105,7 @@ def backup_sqlite(db_path: Path, out_path: Path, master: MasterKey) -> BackupInf
         problem = _integrity_problem(snapshot)
         if problem:
             raise BackupError(f"refusing to back up {db_path}: {problem}")
-        digest, size = _sha256_file(snapshot)
+        digest, size = sha256_file(snapshot)
         created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         header = {
             "created_at": created_at,
@@ -417,13 +418,3 @@ def _mode_of(path: Path) -> int:
         return os.stat(path).st_mode & 0o777
     except OSError:
         return 0o600
-
-
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size

@@ -19,6 +19,7 @@ import numpy as np
 from photoguard_core.batch import Outcome, run
 from photoguard_core.context import POOL, Context
 from photoguard_core.faces.matching import Template, match_faces
+from photoguard_core.filehash import sha256_file
 from photoguard_core.geometry import Box
 from photoguard_core.jobs import scan_job
 
@@ -51,7 +52,7 @@ def index_files(
     summary = IndexSummary()
     todo = []
     for path in files:
-        known = ctx.store.photo_by_sha(_sha256(path)) if not force else None
+        known = ctx.store.photo_by_sha(sha256_file(path)[0]) if not force else None
         if known is not None and known.status == "indexed":
             summary.skipped += 1
         else:
@@ -164,7 +165,7 @@ def record_scan(
 def _store_failure(ctx: Context, outcome: Outcome) -> None:
     path = Path(outcome.source)
     try:
-        sha = _sha256(path)
+        sha = sha256_file(path)[0]
     except OSError:
         sha = "unreadable:" + hashlib.sha256(str(path).encode()).hexdigest()
     with ctx.store.transaction():
@@ -250,11 +251,3 @@ def _taken_on(stamp: str | None) -> date | None:
 
 def _aad(photo_sha: str) -> str:
     return f"face:{photo_sha}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -109,6 +109,47 @@ def decide_photo(
     )
 
 
+@dataclass(frozen=True)
+class RenditionBrief:
+    """What a host needs to make a copy of one photo for one purpose.
+
+    ``faces`` and ``show`` are in the photo's upright full-resolution coordinates;
+    the host maps them through its own crop and resize. ``faces is None`` means the
+    copy must be redacted whole: the photo is not indexed, the purpose is unknown,
+    or the decision withholds it — ``reason`` says which. Hosts never decide this
+    themselves.
+    """
+
+    plan: RenditionPlan
+    faces: tuple | None
+    show: tuple
+    reason: str
+    decision: PhotoDecision | None = None
+
+
+def brief_for(
+    ctx: Context, photo_sha256: str, purpose: str, at: datetime | None = None
+) -> RenditionBrief:
+    """The plan and face boxes for a copy of the photo with this content, for ``purpose``."""
+    try:
+        plan = plan_for(purpose_named(ctx, purpose))
+    except PlanError as err:
+        return RenditionBrief(RenditionPlan(purpose=purpose), None, (), err.reason)
+    photo = ctx.store.photo_by_sha(photo_sha256)
+    if photo is None or photo.status != "indexed":
+        return RenditionBrief(plan, None, (), "faces not indexed yet")
+    decision = decide_photo(ctx, photo.id, purpose, at)
+    if decision.outcome == "withheld":
+        return RenditionBrief(plan, None, (), "withheld: " + "; ".join(decision.reasons), decision)
+    faces = tuple(f.box for f in decision.faces)
+    return RenditionBrief(plan, faces, tuple(decision.show_boxes()), decision.outcome, decision)
+
+
+def plan_for(purpose: Purpose) -> RenditionPlan:
+    """A purpose's size limit and redaction style as a rendition plan."""
+    return RenditionPlan(purpose=purpose.name, max_size=purpose.max_size, style=purpose.style)
+
+
 def render_for_purpose(
     ctx: Context, photo_id: int, purpose: str, out_dir: Path, at: datetime | None = None
 ) -> PublishResult:
@@ -130,13 +171,8 @@ def render_for_purpose(
             {"purpose": purpose, "outcome": "withheld", "reasons": list(decision.reasons)},
         )
         return PublishResult(photo_id, purpose, "withheld", None, decision)
-    settings = purpose_named(ctx, purpose)
-    plan = RenditionPlan(
-        purpose=purpose,
-        max_size=settings.max_size,
-        style=settings.style,
-        show=tuple(decision.show_boxes()),
-        redact=tuple(decision.redact_boxes()),
+    plan = plan_for(purpose_named(ctx, purpose)).with_changes(
+        show=tuple(decision.show_boxes()), redact=tuple(decision.redact_boxes())
     )
     try:
         rendition = render(Path(photo.location), plan)

@@ -16,10 +16,8 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 
 from photoguard_core.errors import PhotoguardError
-from photoguard_core.geometry import Box
 from photoguard_core.images import open_image, upright_size
-from photoguard_core.publishing import decide_photo, purpose_named
-from photoguard_core.render import RenditionPlan
+from photoguard_core.publishing import brief_for
 from photoguard_core.render.guarded import redact_everything, render_or_redact
 from photoguard_core.render.transform import Transform
 from wagtail_photoguard import conf
@@ -34,13 +32,8 @@ def guarded_rendition_file(image, filter_, *, source=None) -> ContentFile:
     purpose = purpose_of(filter_) or conf.get("DEFAULT_PURPOSE")
     name = f"image {image.pk}"
     data = _original_bytes(image, source)
-    ctx = core_context(actor="site")
-    try:
-        settings = purpose_named(ctx, purpose)
-        plan = RenditionPlan(purpose=purpose, max_size=settings.max_size, style=settings.style)
-    except PhotoguardError:
-        plan = RenditionPlan(purpose=purpose)  # unknown purpose: everything redacted below
-        settings = None
+    brief = brief_for(core_context(actor="site"), hashlib.sha256(data).hexdigest(), purpose)
+    plan = brief.plan
     try:
         # Decode only as large as the crop needs (JPEG draft): a 12 MP original for
         # an 800 px rendition decodes at a quarter of the cost.
@@ -60,17 +53,14 @@ def guarded_rendition_file(image, filter_, *, source=None) -> ContentFile:
     pixels = decoded.image.crop(scaled_rect).resize(size)
     geometry = Transform.identity(decoded.full_size).crop(rect).resize(*size)
 
-    faces = show = None
-    photo = ctx.store.photo_by_sha(hashlib.sha256(data).hexdigest())
-    if settings is not None and photo is not None and photo.status == "indexed":
-        decision = decide_photo(ctx, photo.id, purpose)
-        if decision.outcome != "withheld":
-            faces = [geometry.apply_unclipped(f.box) for f in decision.faces]
-            show = [geometry.apply_unclipped(b) for b in decision.show_boxes()]
+    faces = None
+    if brief.faces is not None:
+        faces = [geometry.apply_unclipped(box) for box in brief.faces]
+    show = [geometry.apply_unclipped(box) for box in brief.show]
     rendition = render_or_redact(
         pixels,
         faces=faces,
-        show=show or (),
+        show=show,
         plan=plan,
         recheck=conf.get("RECHECK_DETECTOR"),
         name=name,
@@ -97,6 +87,3 @@ def _file(rendition, filter_) -> ContentFile:
     """Named by content hash: Wagtail's own names start with the original's file name,
     and "jane-smith-year4.jpg" in a public URL is itself a leak."""
     return ContentFile(BytesIO(rendition.data).getvalue(), name=rendition.name)
-
-
-__all__ = ["Box", "guarded_rendition_file"]

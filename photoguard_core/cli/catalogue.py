@@ -25,6 +25,7 @@ from photoguard_core.consent import DEFAULT_PURPOSES, load_purposes
 from photoguard_core.context import DETECTION_ONLY, Context
 from photoguard_core.crypto import CryptoError, MasterKey, resolve_master_key
 from photoguard_core.errors import PhotoguardError
+from photoguard_core.filehash import sha256_file
 from photoguard_core.keyfile import key_file_for
 
 _catalogue_option = click.option(
@@ -688,9 +689,7 @@ def _photo_ids(ctx: Context, photos, index_files) -> list[int]:
         if not path.is_file():
             _fail(f"{item}: no such photo id or file", code=2)
         index_files(ctx, [path], workers=1)
-        from photoguard_core.indexing import _sha256
-
-        record = ctx.store.photo_by_sha(_sha256(path))
+        record = ctx.store.photo_by_sha(sha256_file(path)[0])
         ids.append(record.id)
     return ids
 
